@@ -1,0 +1,47 @@
+"""Folders of the data bucket and who reads or writes each. Pure.
+
+    <watched>/            uploads; each write starts the workflow (read by the job)
+    <output>/             the deduplicated customers, published on success (crawler target)
+    <output>-matches/     every input record with its match_id
+    <output>-staging/     run-scoped work of the job, copied to <output>/ only on success
+    _pipeline/scripts/    the job's script, modules and settings (uploaded by Pulumi)
+
+Only uploads into the watched folder may start the workflow, so no other
+folder may lie inside it (nor it inside another).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+SCRIPTS_PREFIX = "_pipeline/scripts/"
+
+
+@dataclass(frozen=True)
+class BucketLayout:
+    watched: str
+    output: str
+    matches: str
+    staging: str
+    scripts: str
+
+    def written_by_pipeline(self) -> list[str]:
+        return [self.output, self.matches, self.staging, self.scripts]
+
+
+def bucket_layout(watched_prefix: str, output_prefix: str) -> BucketLayout:
+    base = output_prefix.rstrip("/")
+    layout = BucketLayout(
+        watched=watched_prefix,
+        output=output_prefix,
+        matches=f"{base}-matches/",
+        staging=f"{base}-staging/",
+        scripts=SCRIPTS_PREFIX,
+    )
+    for prefix in layout.written_by_pipeline():
+        if prefix.startswith(watched_prefix) or watched_prefix.startswith(prefix):
+            raise ValueError(
+                f"the pipeline writes under {prefix!r}, which overlaps the watched folder {watched_prefix!r}: "
+                "its own writes would start the workflow. Choose disjoint watchedPrefix and outputPrefix."
+            )
+    return layout

@@ -1,0 +1,276 @@
+"""IAM policy documents for every role, bucket and queue of the stack. Pure.
+
+Every statement names its actions one by one (never ``*``) and scopes them to
+the exact ARNs and folders the stack uses. Where AWS allows no narrower
+resource than ``*`` (log delivery, X-Ray), the statement says so.
+"""
+
+from __future__ import annotations
+
+from builders.arns import Arns
+
+VERSION = "2012-10-17"
+
+
+def document(*statements: dict) -> dict:
+    return {"Version": VERSION, "Statement": list(statements)}
+
+
+def allow(sid: str, actions: list[str], resources: list[str] | str, condition: dict | None = None) -> dict:
+    statement = {"Sid": sid, "Effect": "Allow", "Action": sorted(actions), "Resource": resources}
+    if condition:
+        statement["Condition"] = condition
+    return statement
+
+
+def assume_role_policy(service: str, account_id: str | None = None, source_arn: str | None = None) -> dict:
+    """Trust policy for an AWS service, optionally limited to one account / source ARN (confused deputy)."""
+    statement = {
+        "Effect": "Allow",
+        "Principal": {"Service": service},
+        "Action": "sts:AssumeRole",
+    }
+    condition: dict = {}
+    if account_id:
+        condition.setdefault("StringEquals", {})["aws:SourceAccount"] = account_id
+    if source_arn:
+        condition.setdefault("ArnLike", {})["aws:SourceArn"] = source_arn
+    if condition:
+        statement["Condition"] = condition
+    return document(statement)
+
+
+def deny_insecure_transport(bucket_arn: str) -> dict:
+    return {
+        "Sid": "DenyInsecureTransport",
+        "Effect": "Deny",
+        "Principal": "*",
+        "Action": "s3:*",
+        "Resource": [bucket_arn, f"{bucket_arn}/*"],
+        "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+    }
+
+
+def _list_prefixes(arns: Arns, bucket: str, prefixes: list[str]) -> dict:
+    return allow(
+        "ListOwnFolders",
+        ["s3:ListBucket"],
+        arns.bucket(bucket),
+        {"StringLike": {"s3:prefix": [f"{p}*" for p in prefixes]}},
+    )
+
+
+def _kms(key_arn: str | None) -> list[dict]:
+    if not key_arn:
+        return []
+    return [allow("UseStackKey", ["kms:Decrypt", "kms:GenerateDataKey"], key_arn)]
+
+
+def glue_job_policy(
+    arns: Arns,
+    *,
+    bucket: str,
+    read_prefixes: list[str],
+    write_prefixes: list[str],
+    job_name: str,
+    kms_key_arn: str | None = None,
+    database: str | None = None,
+) -> dict:
+    """The dedup job: read the uploads and its script, write its output folders, log."""
+    statements = [
+        allow("ReadInputsAndScript", ["s3:GetObject"], [arns.objects(bucket, p) for p in read_prefixes]),
+        allow(
+            "WriteOutputs",
+            ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"],
+            [arns.objects(bucket, p) for p in write_prefixes],
+        ),
+        _list_prefixes(arns, bucket, read_prefixes + write_prefixes),
+        allow(
+            "JobLogs",
+            ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents", "logs:AssociateKmsKey"],
+            [arns.log_groups("/aws-glue/jobs")],
+        ),
+    ]
+    if database:
+        statements.append(
+            allow(
+                "ReadCatalogInput",
+                ["glue:GetDatabase", "glue:GetTable", "glue:GetPartitions"],
+                [arns.glue_catalog(), arns.glue_database(database), arns.glue_tables(database)],
+            )
+        )
+    statements.extend(_kms(kms_key_arn))
+    return document(*statements)
+
+
+def crawler_policy(
+    arns: Arns,
+    *,
+    bucket: str,
+    output_prefix: str,
+    database: str,
+    crawler_name: str,
+    kms_key_arn: str | None = None,
+) -> dict:
+    """The crawler: read the published folder, maintain its tables in the database, log."""
+    return document(
+        allow("ReadPublishedCustomers", ["s3:GetObject"], arns.objects(bucket, output_prefix)),
+        _list_prefixes(arns, bucket, [output_prefix]),
+        allow(
+            "MaintainTables",
+            [
+                "glue:GetDatabase",
+                "glue:GetTable",
+                "glue:GetTables",
+                "glue:CreateTable",
+                "glue:UpdateTable",
+                "glue:GetPartition",
+                "glue:GetPartitions",
+                "glue:BatchGetPartition",
+                "glue:BatchCreatePartition",
+                "glue:UpdatePartition",
+                "glue:BatchUpdatePartition",
+            ],
+            [arns.glue_catalog(), arns.glue_database(database), arns.glue_tables(database)],
+        ),
+        allow(
+            "CrawlerLogs",
+            ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents", "logs:AssociateKmsKey"],
+            [arns.log_groups("/aws-glue/crawlers")],
+        ),
+        *_kms(kms_key_arn),
+    )
+
+
+# Actions a Task state's integration needs, per (service, API action) it calls.
+_INTEGRATION_ACTIONS = {
+    ("glue", "StartJobRun"): "glue:StartJobRun",
+    ("glue", "GetJobRun"): "glue:GetJobRun",
+    ("glue", "GetJobRuns"): "glue:GetJobRuns",
+    ("glue", "BatchStopJobRun"): "glue:BatchStopJobRun",
+    ("glue", "StartCrawler"): "glue:StartCrawler",
+    ("glue", "GetCrawler"): "glue:GetCrawler",
+    ("sns", "Publish"): "sns:Publish",
+}
+
+
+def states_policy(
+    *,
+    job_arn: str,
+    crawler_arn: str,
+    topic_arn: str,
+    kms_key_arn: str | None = None,
+) -> dict:
+    """The workflow: exactly the calls of its definition, on the exact ARNs, plus logs and X-Ray."""
+    statements = [
+        allow(
+            "RunDedupJob",
+            ["glue:StartJobRun", "glue:GetJobRun", "glue:GetJobRuns", "glue:BatchStopJobRun"],
+            job_arn,
+        ),
+        allow("RunCrawler", ["glue:StartCrawler", "glue:GetCrawler"], crawler_arn),
+        allow("NotifyFailure", ["sns:Publish"], topic_arn),
+        # Step Functions log delivery and X-Ray accept no narrower resource (AWS
+        # "Logging using CloudWatch Logs" and "X-Ray" pages of the Step Functions guide).
+        allow(
+            "DeliverExecutionLogs",
+            [
+                "logs:CreateLogDelivery",
+                "logs:GetLogDelivery",
+                "logs:UpdateLogDelivery",
+                "logs:DeleteLogDelivery",
+                "logs:ListLogDeliveries",
+                "logs:PutResourcePolicy",
+                "logs:DescribeResourcePolicies",
+                "logs:DescribeLogGroups",
+            ],
+            "*",
+        ),
+        allow(
+            "XRayTracing",
+            ["xray:PutTraceSegments", "xray:PutTelemetryRecords", "xray:GetSamplingRules", "xray:GetSamplingTargets"],
+            "*",
+        ),
+    ]
+    statements.extend(_kms(kms_key_arn))
+    return document(*statements)
+
+
+def events_invoke_policy(state_machine_arn: str) -> dict:
+    return document(allow("StartDedupWorkflow", ["states:StartExecution"], state_machine_arn))
+
+
+def dead_letter_queue_policy(queue_arn: str, rule_arn: str) -> dict:
+    """Only this rule's failed deliveries may land in the queue."""
+    return document(
+        {
+            "Sid": "RuleDeadLetters",
+            "Effect": "Allow",
+            "Principal": {"Service": "events.amazonaws.com"},
+            "Action": "sqs:SendMessage",
+            "Resource": queue_arn,
+            "Condition": {"ArnEquals": {"aws:SourceArn": rule_arn}},
+        }
+    )
+
+
+def bucket_tls_policy(bucket_arn: str) -> dict:
+    return document(deny_insecure_transport(bucket_arn))
+
+
+def trail_bucket_policy(bucket_arn: str, *, account_id: str, trail_arns: list[str], log_prefix: str = "") -> dict:
+    """CloudTrail may write its logs here, for the named trails only (aws:SourceArn)."""
+    prefix = f"{log_prefix.rstrip('/')}/" if log_prefix else ""
+    source = {"StringEquals": {"aws:SourceArn": trail_arns if len(trail_arns) > 1 else trail_arns[0]}}
+    return document(
+        {
+            "Sid": "CloudTrailAclCheck",
+            "Effect": "Allow",
+            "Principal": {"Service": "cloudtrail.amazonaws.com"},
+            "Action": "s3:GetBucketAcl",
+            "Resource": bucket_arn,
+            "Condition": source,
+        },
+        {
+            "Sid": "CloudTrailWrite",
+            "Effect": "Allow",
+            "Principal": {"Service": "cloudtrail.amazonaws.com"},
+            "Action": "s3:PutObject",
+            "Resource": f"{bucket_arn}/{prefix}AWSLogs/{account_id}/*",
+            "Condition": {
+                "StringEquals": {**source["StringEquals"], "s3:x-amz-acl": "bucket-owner-full-control"},
+            },
+        },
+        deny_insecure_transport(bucket_arn),
+    )
+
+
+KEY_ADMIN_ACTIONS = [
+    "kms:CancelKeyDeletion", "kms:Create*", "kms:Decrypt", "kms:Delete*", "kms:Describe*",
+    "kms:Disable*", "kms:Enable*", "kms:Encrypt", "kms:GenerateDataKey*", "kms:Get*",
+    "kms:List*", "kms:Put*", "kms:ReEncrypt*", "kms:Revoke*", "kms:ScheduleKeyDeletion",
+    "kms:TagResource", "kms:UntagResource", "kms:Update*",
+]
+
+
+def kms_key_policy(arns: Arns, *, service_principals: list[str]) -> dict:
+    """The stack key: the account administers it through IAM; AWS services that must
+    encrypt with it (CloudWatch alarms publishing to the topic, CloudTrail, logs) may use it."""
+    return document(
+        {
+            "Sid": "AccountAdministersThroughIam",
+            "Effect": "Allow",
+            "Principal": {"AWS": arns.root()},
+            # AWS's default key policy grants "kms:*"; the same rights, named by group.
+            "Action": KEY_ADMIN_ACTIONS,
+            "Resource": "*",
+        },
+        {
+            "Sid": "ServicesEncrypt",
+            "Effect": "Allow",
+            "Principal": {"Service": sorted(service_principals)},
+            "Action": ["kms:Decrypt", "kms:GenerateDataKey*", "kms:Encrypt", "kms:DescribeKey"],
+            "Resource": "*",
+            "Condition": {"StringEquals": {"aws:SourceAccount": arns.account_id}},
+        },
+    )

@@ -1,0 +1,41 @@
+"""One IAM role for one AWS service, with one inline policy: the pattern every component uses."""
+
+from __future__ import annotations
+
+import json
+
+import pulumi
+import pulumi_aws as aws
+
+from builders import policies
+
+
+def service_role(
+    name: str,
+    *,
+    role_name: str,
+    service: str,
+    policy: pulumi.Input[str],
+    parent: pulumi.Resource,
+    description: str,
+    account_id: str | None = None,
+    source_arn: str | None = None,
+) -> tuple[aws.iam.Role, aws.iam.RolePolicy]:
+    """``<name>-role`` assumable by ``service`` only (for this account / source), with ``<name>-policy``.
+
+    ``policy`` is the JSON policy document, plain or an Output.
+    """
+    role = aws.iam.Role(
+        f"{name}-role",
+        name=role_name,
+        description=description,
+        assume_role_policy=json.dumps(policies.assume_role_policy(service, account_id, source_arn)),
+        opts=pulumi.ResourceOptions(parent=parent),
+    )
+    role_policy = aws.iam.RolePolicy(
+        f"{name}-policy",
+        role=role.id,
+        policy=policy,
+        opts=pulumi.ResourceOptions(parent=role),
+    )
+    return role, role_policy

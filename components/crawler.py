@@ -1,0 +1,80 @@
+"""The Glue crawler that catalogs the published customers as one table (lab: ``ml-final-crawler``)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+import pulumi
+import pulumi_aws as aws
+
+from builders import policies
+from builders.arns import Arns
+from components._iam import service_role
+
+
+@dataclass
+class CrawlerArgs:
+    crawler_name: str
+    role_name: str
+    arns: Arns
+    bucket: str
+    output_prefix: str
+    database: pulumi.Input[str]
+    database_name: str
+    table_prefix: str = "ml_final_"
+    security_configuration: pulumi.Input[str] | None = None
+    kms_key_arn: pulumi.Input[str] | None = None
+    tags: dict[str, str] = field(default_factory=dict)
+
+
+# One table for the whole folder, even when a run writes several files.
+CRAWLER_CONFIGURATION = {
+    "Version": 1.0,
+    "Grouping": {"TableGroupingPolicy": "CombineCompatibleSchemas"},
+    "CrawlerOutput": {"Tables": {"AddOrUpdateBehavior": "MergeNewColumns"}},
+}
+
+
+class Crawler(pulumi.ComponentResource):
+    crawler: aws.glue.Crawler
+    role: aws.iam.Role
+
+    def __init__(self, name: str, args: CrawlerArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("etl-ttt-demo:catalog:Crawler", name, None, opts)
+        policy = pulumi.Output.from_input(args.kms_key_arn).apply(
+            lambda key: json.dumps(
+                policies.crawler_policy(
+                    args.arns,
+                    bucket=args.bucket,
+                    output_prefix=args.output_prefix,
+                    database=args.database_name,
+                    crawler_name=args.crawler_name,
+                    kms_key_arn=key,
+                )
+            )
+        )
+        self.role, role_policy = service_role(
+            name,
+            role_name=args.role_name,
+            service="glue.amazonaws.com",
+            policy=policy,
+            parent=self,
+            description=f"Glue crawler {args.crawler_name}: reads s3://{args.bucket}/{args.output_prefix}",
+            account_id=args.arns.account_id,
+        )
+        self.crawler = aws.glue.Crawler(
+            name,
+            name=args.crawler_name,
+            role=self.role.arn,
+            database_name=args.database,
+            table_prefix=args.table_prefix,
+            s3_targets=[{"path": f"s3://{args.bucket}/{args.output_prefix}"}],
+            schema_change_policy={"update_behavior": "UPDATE_IN_DATABASE", "delete_behavior": "LOG"},
+            recrawl_policy={"recrawl_behavior": "CRAWL_EVERYTHING"},
+            configuration=json.dumps(CRAWLER_CONFIGURATION),
+            security_configuration=args.security_configuration,
+            tags=args.tags or None,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[role_policy]),
+        )
+        self.register_outputs({"crawler_name": self.crawler.name, "role_arn": self.role.arn})

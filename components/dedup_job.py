@@ -1,0 +1,182 @@
+"""The Glue job that deduplicates the customers (lab: ``ml-lab-notebook-job``).
+
+Its script and modules come from ``glue_jobs/`` and are uploaded as assets, so
+a change to them changes the objects' hashes and redeploys. Glue 5.0 (Spark
+3.5, Python 3.11) with Splink by default; ``matcher=findmatches`` keeps the
+lab's FindMatches ML transform on Glue 2.0, which reached end of life on
+2026-04-01 (its runs can no longer start), and only then creates the transform.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pulumi
+import pulumi_aws as aws
+
+from builders import policies
+from builders.arns import Arns
+from components._iam import service_role
+from glue_jobs import contract
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass
+class DedupJobArgs:
+    job_name: str
+    role_name: str
+    arns: Arns
+    bucket: str
+    watched_prefix: str
+    output_prefix: str
+    matches_prefix: str
+    staging_prefix: str
+    scripts_prefix: str
+    matcher: str = "splink"
+    output_format: str = "csv"
+    worker_type: str = "G.1X"
+    workers: int = 2
+    timeout_minutes: int = 60
+    max_concurrent_runs: int = 1
+    execution_class: str = "STANDARD"
+    security_configuration: pulumi.Input[str] | None = None
+    kms_key_arn: pulumi.Input[str] | None = None
+    findmatches_table: str | None = None
+    """The catalog table FindMatches learns from (``matcher=findmatches`` only)."""
+    database_name: str | None = None
+    tags: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def glue_version(self) -> str:
+        return "2.0" if self.matcher == "findmatches" else "5.0"
+
+
+class DedupJob(pulumi.ComponentResource):
+    job: aws.glue.Job
+    role: aws.iam.Role
+    script: aws.s3.BucketObjectv2
+    ml_transform: aws.glue.MLTransform | None = None
+
+    def __init__(self, name: str, args: DedupJobArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("etl-ttt-demo:dedup:DedupJob", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        tags = args.tags or None
+        arns = args.arns
+
+        uploads = {}
+        for path in [contract.GLUE_ENTRY_POINT, *contract.CORE_MODULE_FILES, contract.DEFAULT_SETTINGS_FILE]:
+            key = f"{args.scripts_prefix}{path}"
+            uploads[path] = aws.s3.BucketObjectv2(
+                f"{name}-{path.replace('/', '-').replace('.', '-')}",
+                bucket=args.bucket,
+                key=key,
+                source=pulumi.FileAsset(str(REPO_ROOT / path)),
+                tags=tags,
+                opts=child,
+            )
+        self.script = uploads[contract.GLUE_ENTRY_POINT]
+
+        def s3_uri(path: str) -> str:
+            return f"s3://{args.bucket}/{args.scripts_prefix}{path}"
+
+        write_prefixes = [args.output_prefix, args.matches_prefix, args.staging_prefix]
+        read_prefixes = [args.watched_prefix, args.scripts_prefix]
+        policy = pulumi.Output.from_input(args.kms_key_arn).apply(
+            lambda key: json.dumps(
+                policies.glue_job_policy(
+                    arns,
+                    bucket=args.bucket,
+                    read_prefixes=read_prefixes,
+                    write_prefixes=write_prefixes,
+                    job_name=args.job_name,
+                    kms_key_arn=key,
+                    database=args.database_name if args.matcher == "findmatches" else None,
+                )
+            )
+        )
+        self.role, role_policy = service_role(
+            name,
+            role_name=args.role_name,
+            service="glue.amazonaws.com",
+            policy=policy,
+            parent=self,
+            description=f"Glue job {args.job_name}: reads s3://{args.bucket}/{args.watched_prefix}, "
+            f"writes s3://{args.bucket}/{args.output_prefix}",
+            account_id=arns.account_id,
+        )
+
+        transform_id = None
+        if args.matcher == "findmatches":
+            self.ml_transform = self._find_matches_transform(name, args)
+            transform_id = self.ml_transform.id
+
+        default_arguments = pulumi.Output.from_input(transform_id).apply(
+            lambda tid: {
+                **contract.job_arguments(
+                    output_bucket=args.bucket,
+                    output_prefix=args.output_prefix,
+                    matches_prefix=args.matches_prefix,
+                    staging_prefix=args.staging_prefix,
+                    settings_uri=s3_uri(contract.DEFAULT_SETTINGS_FILE),
+                    output_format=args.output_format,
+                    matcher=args.matcher,
+                    transform_id=tid,
+                ),
+                "--extra-py-files": ",".join(s3_uri(p) for p in contract.CORE_MODULE_FILES),
+                "--enable-continuous-cloudwatch-log": "true",
+                "--enable-metrics": "true",
+                "--job-bookmark-option": "job-bookmark-disable",
+                "--job-language": "python",
+                **(
+                    {"--additional-python-modules": contract.ADDITIONAL_PYTHON_MODULES}
+                    if args.matcher == "splink"
+                    else {}
+                ),
+            }
+        )
+        self.job = aws.glue.Job(
+            name,
+            name=args.job_name,
+            role_arn=self.role.arn,
+            glue_version=args.glue_version,
+            command={"name": "glueetl", "script_location": s3_uri(contract.GLUE_ENTRY_POINT), "python_version": "3"},
+            default_arguments=default_arguments,
+            worker_type=args.worker_type,
+            number_of_workers=args.workers,
+            timeout=args.timeout_minutes,
+            max_retries=0,
+            execution_property={"max_concurrent_runs": args.max_concurrent_runs},
+            execution_class=args.execution_class,
+            security_configuration=args.security_configuration,
+            tags=tags,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[role_policy, *uploads.values()]),
+        )
+        self.register_outputs({"job_name": self.job.name, "role_arn": self.role.arn})
+
+    def _find_matches_transform(self, name: str, args: DedupJobArgs) -> aws.glue.MLTransform:
+        """The lab's FindMatches transform (Glue 2.0, end of life): it still needs labels to be trained."""
+        if not (args.database_name and args.findmatches_table):
+            raise ValueError("matcher 'findmatches' needs the catalog database and table it learns from")
+        return aws.glue.MLTransform(
+            f"{name}-findmatches",
+            name=f"{args.job_name}-findmatches",
+            role_arn=self.role.arn,
+            glue_version="2.0",
+            worker_type=args.worker_type,
+            number_of_workers=args.workers,
+            input_record_tables=[{"database_name": args.database_name, "table_name": args.findmatches_table}],
+            parameters={
+                "transform_type": "FIND_MATCHES",
+                "find_matches_parameters": {
+                    "primary_key_column_name": "c_customer_id",
+                    "precision_recall_tradeoff": 0.9,
+                    "accuracy_cost_tradeoff": 0.5,
+                    "enforce_provided_labels": False,
+                },
+            },
+            tags=args.tags or None,
+            opts=pulumi.ResourceOptions(parent=self),
+        )

@@ -1,0 +1,76 @@
+"""The stack's KMS key and the Glue security configuration that uses it.
+
+A customer-managed key because AWS-managed keys can't be shared with the
+services that must encrypt with them here: CloudWatch alarms publishing to the
+failure topic, CloudWatch Logs for Glue's encrypted logs, CloudTrail.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+import pulumi
+import pulumi_aws as aws
+
+from builders import policies
+from builders.arns import Arns
+
+
+@dataclass
+class EncryptionArgs:
+    arns: Arns
+    security_configuration_name: str
+    s3_encryption: str = "sse-s3"
+    """``sse-s3``, or ``sse-kms`` with ``s3_kms_key_arn`` or else the key this component creates."""
+    s3_kms_key_arn: str | None = None
+    tags: dict[str, str] = field(default_factory=dict)
+
+
+class Encryption(pulumi.ComponentResource):
+    key: aws.kms.Key
+    key_arn: pulumi.Output[str]
+    security_configuration: aws.glue.SecurityConfiguration
+
+    def __init__(self, name: str, args: EncryptionArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("etl-ttt-demo:security:Encryption", name, None, opts)
+        arns = args.arns
+        self.key = aws.kms.Key(
+            f"{name}-key",
+            description="etl-ttt-demo dedup pipeline: failure topic, Glue logs and bookmarks, trail logs",
+            enable_key_rotation=True,
+            deletion_window_in_days=30,
+            policy=json.dumps(
+                policies.kms_key_policy(
+                    arns,
+                    service_principals=[
+                        "cloudwatch.amazonaws.com",
+                        "cloudtrail.amazonaws.com",
+                        f"logs.{arns.region}.amazonaws.com",
+                        "events.amazonaws.com",
+                    ],
+                )
+            ),
+            tags=args.tags or None,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        self.key_arn = self.key.arn
+        self.bucket_key_arn: pulumi.Input[str] | None = None
+        """The key S3 objects are encrypted with, ``None`` for SSE-S3."""
+        if args.s3_encryption == "sse-kms":
+            self.bucket_key_arn = args.s3_kms_key_arn or self.key.arn
+        self.security_configuration = aws.glue.SecurityConfiguration(
+            f"{name}-glue",
+            name=args.security_configuration_name,
+            encryption_configuration={
+                "s3_encryption": (
+                    {"s3_encryption_mode": "SSE-KMS", "kms_key_arn": self.bucket_key_arn}
+                    if self.bucket_key_arn
+                    else {"s3_encryption_mode": "SSE-S3"}
+                ),
+                "cloudwatch_encryption": {"cloudwatch_encryption_mode": "SSE-KMS", "kms_key_arn": self.key.arn},
+                "job_bookmarks_encryption": {"job_bookmarks_encryption_mode": "CSE-KMS", "kms_key_arn": self.key.arn},
+            },
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        self.register_outputs({"key_arn": self.key.arn, "security_configuration": self.security_configuration.name})

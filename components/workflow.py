@@ -1,0 +1,150 @@
+"""The Step Functions workflow: dedup job, then crawl, failures told to a person.
+
+Children: the state machine (Standard, X-Ray on, logs to an encrypted group
+with a retention), its role (exactly the calls of the definition), the SNS
+topic failures go to (optional e-mail subscription) and a CloudWatch alarm on
+failed, timed-out or aborted executions that notifies the same topic.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+import pulumi
+import pulumi_aws as aws
+
+from builders import policies
+from builders.arns import Arns
+from builders.workflow_definition import WorkflowSpec, build_definition
+from components._iam import service_role
+
+
+@dataclass
+class WorkflowArgs:
+    state_machine_name: str
+    role_name: str
+    arns: Arns
+    job_name: str
+    crawler_name: str
+    kms_key_arn: pulumi.Input[str]
+    """Encrypts the failure topic and the log group (CloudWatch alarms need a customer key to publish)."""
+    crawl_timeout_minutes: int = 30
+    log_level: str = "ERROR"
+    log_retention_days: int = 30
+    notification_email: str = ""
+    tags: dict[str, str] = field(default_factory=dict)
+
+
+class Workflow(pulumi.ComponentResource):
+    state_machine: aws.sfn.StateMachine
+    role: aws.iam.Role
+    topic: aws.sns.Topic
+    log_group: aws.cloudwatch.LogGroup
+    alarm: aws.cloudwatch.MetricAlarm
+
+    def __init__(self, name: str, args: WorkflowArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("etl-ttt-demo:orchestration:Workflow", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        tags = args.tags or None
+        arns = args.arns
+        state_machine_arn = arns.state_machine(args.state_machine_name)
+
+        self.topic = aws.sns.Topic(f"{name}-failures", kms_master_key_id=args.kms_key_arn, tags=tags, opts=child)
+        if args.notification_email:
+            aws.sns.TopicSubscription(
+                f"{name}-failures-email",
+                topic=self.topic.arn,
+                protocol="email",
+                endpoint=args.notification_email,
+                opts=child,
+            )
+        self.log_group = aws.cloudwatch.LogGroup(
+            f"{name}-logs",
+            name=f"/aws/vendedlogs/states/{args.state_machine_name}",
+            retention_in_days=args.log_retention_days,
+            kms_key_id=args.kms_key_arn,
+            tags=tags,
+            opts=child,
+        )
+        policy = pulumi.Output.all(topic=self.topic.arn, key=args.kms_key_arn).apply(
+            lambda v: json.dumps(
+                policies.states_policy(
+                    job_arn=arns.glue_job(args.job_name),
+                    crawler_arn=arns.glue_crawler(args.crawler_name),
+                    topic_arn=v["topic"],
+                    kms_key_arn=v["key"],
+                )
+            )
+        )
+        self.role, role_policy = service_role(
+            name,
+            role_name=args.role_name,
+            service="states.amazonaws.com",
+            policy=policy,
+            parent=self,
+            description=f"Step Functions {args.state_machine_name}: runs {args.job_name}, then {args.crawler_name}",
+            account_id=arns.account_id,
+            source_arn=state_machine_arn,
+        )
+        definition = self.topic.arn.apply(
+            lambda topic_arn: build_definition(
+                WorkflowSpec(
+                    job_name=args.job_name,
+                    crawler_name=args.crawler_name,
+                    topic_arn=topic_arn,
+                    crawl_timeout_minutes=args.crawl_timeout_minutes,
+                )
+            )
+        )
+        self.state_machine = aws.sfn.StateMachine(
+            name,
+            name=args.state_machine_name,
+            type="STANDARD",
+            role_arn=self.role.arn,
+            definition=pulumi.Output.json_dumps(definition),
+            logging_configuration={
+                "level": args.log_level,
+                "include_execution_data": args.log_level != "OFF",
+                "log_destination": self.log_group.arn.apply(lambda arn: f"{arn}:*"),
+            },
+            tracing_configuration={"enabled": True},
+            tags=tags,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[role_policy]),
+        )
+        self.alarm = aws.cloudwatch.MetricAlarm(
+            f"{name}-failed-executions",
+            alarm_description=f"A run of {args.state_machine_name} failed, timed out or was aborted",
+            comparison_operator="GreaterThanOrEqualToThreshold",
+            evaluation_periods=1,
+            threshold=1,
+            treat_missing_data="notBreaching",
+            metric_queries=[
+                *(
+                    {
+                        "id": metric.lower(),
+                        "metric": {
+                            "namespace": "AWS/States",
+                            "metric_name": metric,
+                            "dimensions": {"StateMachineArn": self.state_machine.arn},
+                            "period": 300,
+                            "stat": "Sum",
+                        },
+                        "return_data": False,
+                    }
+                    for metric in ("ExecutionsFailed", "ExecutionsTimedOut", "ExecutionsAborted")
+                ),
+                {
+                    "id": "unsuccessful",
+                    "expression": "executionsfailed + executionstimedout + executionsaborted",
+                    "label": "Unsuccessful executions",
+                    "return_data": True,
+                },
+            ],
+            alarm_actions=[self.topic.arn],
+            tags=tags,
+            opts=child,
+        )
+        self.register_outputs(
+            {"state_machine_arn": self.state_machine.arn, "topic_arn": self.topic.arn, "role_arn": self.role.arn}
+        )
