@@ -1,0 +1,133 @@
+"""Deduplicate a customer CSV on this machine (DuckDB backend, no AWS).
+
+    python -m glue_jobs.dedup [INPUT.csv] [--output DIR] [--settings FILE] [--format csv|parquet]
+
+Defaults: the bundled sample ``glue_jobs/sample/customers.csv``, output ``./out/``.
+Writes ``DIR/deduplicated/<name>.csv`` (one survivor per match_id) and
+``DIR/matches/<name>.csv`` (every input record with its match_id). Both are
+written under ``DIR/_staging/<run id>/`` first and moved into place only when
+the run succeeded; the input file is only read.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sys
+import time
+import uuid
+from pathlib import Path
+
+from glue_jobs.config import DedupConfig, SettingsError, load_config
+from glue_jobs.dedup_core import DedupResult, DuckDBEngine, deduplicate
+from glue_jobs.validation import SAMPLE_BYTES, InputError, check_header, check_utf8, iter_file
+
+HERE = Path(__file__).resolve().parent
+DEFAULT_INPUT = HERE / "sample" / "customers.csv"
+DEFAULT_SETTINGS = HERE / "settings" / "tpcds_customer.json"
+OUTPUT_FOLDERS = ("deduplicated", "matches")
+
+
+def load_csv(engine: DuckDBEngine, path: Path, cfg: DedupConfig, table: str = "input_raw") -> str:
+    """Validate ``path`` and load it as all-string columns into ``table``."""
+    source = str(path)
+    if not path.exists():
+        raise InputError(f"{source}: input file not found")
+    if not path.is_file():
+        raise InputError(f"{source}: input is not a file")
+    size = path.stat().st_size
+    with path.open("rb") as f:
+        check_header(f.read(SAMPLE_BYTES), source, cfg.required_columns, cfg.delimiter, total_size=size)
+        f.seek(0)
+        check_utf8(iter_file(f), source)
+    lit = str(path).replace("'", "''")
+    delim = cfg.delimiter.replace("'", "''")
+    try:
+        engine.con.execute(
+            f"CREATE OR REPLACE TABLE {table} AS SELECT * FROM read_csv('{lit}', header = true, "
+            f"all_varchar = true, delim = '{delim}', quote = '\"', escape = '\"', "
+            f"strict_mode = true, null_padding = false)")
+    except Exception as e:  # duckdb.InvalidInputException and friends
+        first = str(e).strip().splitlines()[0]
+        raise InputError(f"{source}: malformed CSV ({first})") from None
+    return table
+
+
+def write_outputs(engine: DuckDBEngine, result: DedupResult, output: Path, name: str,
+                  fmt: str, cfg: DedupConfig, run_id: str | None = None) -> dict[str, Path]:
+    """Write both outputs run-scoped, then publish them over ``output``."""
+    run_id = run_id or time.strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]
+    staging = output / "_staging" / run_id
+    order = f'"{cfg.id_column}"'.replace('""', '"')
+    opts = "(FORMAT parquet)" if fmt == "parquet" else "(FORMAT csv, HEADER true, DELIMITER ',')"
+    ext = "parquet" if fmt == "parquet" else "csv"
+    for folder, table in zip(OUTPUT_FOLDERS, (result.survivors_table, result.matches_table)):
+        (staging / folder).mkdir(parents=True, exist_ok=True)
+        target = str(staging / folder / f"{name}.{ext}").replace("'", "''")
+        engine.con.execute(f"COPY (SELECT * FROM {table} ORDER BY match_id, {order}) TO '{target}' {opts}"
+                           if table == result.matches_table else
+                           f"COPY (SELECT * FROM {table} ORDER BY {order}) TO '{target}' {opts}")
+    return publish_local(staging, output)
+
+
+def publish_local(staging: Path, output: Path) -> dict[str, Path]:
+    """Replace each published folder by its staged version; then drop the staging dir."""
+    published = {}
+    for folder in OUTPUT_FOLDERS:
+        dest, new = output / folder, staging / folder
+        old = output / "_staging" / f"{staging.name}-old-{folder}"
+        if dest.exists():
+            os.replace(dest, old)
+        os.replace(new, dest)
+        shutil.rmtree(old, ignore_errors=True)
+        published[folder] = dest
+    shutil.rmtree(staging, ignore_errors=True)
+    try:
+        (output / "_staging").rmdir()
+    except OSError:
+        pass
+    return published
+
+
+def run(input_path: Path, output: Path, settings: Path, fmt: str = "csv", threads: int | None = None,
+        quiet: bool = False) -> DedupResult:
+    t0 = time.perf_counter()
+    cfg = load_config(settings)
+    engine = DuckDBEngine(threads=threads)
+    table = load_csv(engine, input_path, cfg)
+    result = deduplicate(engine, cfg, table, source=str(input_path))
+    written = write_outputs(engine, result, output, input_path.stem, fmt, cfg)
+    elapsed = time.perf_counter() - t0
+    if not quiet:
+        for w in result.model.warnings:
+            print(f"model warning: {w}", file=sys.stderr)
+        print(f"records in:         {result.records_in}")
+        print(f"clusters:           {result.clusters}")
+        print(f"duplicates removed: {result.duplicates_removed}")
+        print(f"deduplicated:       {written['deduplicated']}/")
+        print(f"matches:            {written['matches']}/")
+        print(f"time:               {elapsed:.1f} s")
+    result.model.timings["total"] = elapsed
+    return result
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m glue_jobs.dedup", description=__doc__.splitlines()[0])
+    ap.add_argument("input", nargs="?", type=Path, default=DEFAULT_INPUT,
+                    help="customer CSV (default: the bundled sample)")
+    ap.add_argument("--output", type=Path, default=Path("out"), help="output folder (default: ./out)")
+    ap.add_argument("--settings", type=Path, default=DEFAULT_SETTINGS,
+                    help="column-mapping settings JSON (default: TPC-DS customer)")
+    ap.add_argument("--format", choices=("csv", "parquet"), default="csv")
+    ap.add_argument("--threads", type=int, default=None, help="DuckDB threads (default: all cores)")
+    a = ap.parse_args(argv)
+    try:
+        run(a.input, a.output, a.settings, a.format, a.threads)
+    except (InputError, SettingsError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
