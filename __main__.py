@@ -171,7 +171,8 @@ trigger = TriggerRule(
 upload_uri = f"s3://{names.data_bucket}/{layout.watched}"
 pulumi.export("data_bucket", data_bucket.name)
 pulumi.export("upload_uri", upload_uri)
-pulumi.export("upload_command", f"aws s3 cp full-top-customer.csv {upload_uri}")
+upload_command = f"aws s3 cp full-top-customer.csv {upload_uri}"
+pulumi.export("upload_command", upload_command)
 pulumi.export("output_uri", f"s3://{names.data_bucket}/{layout.output}")
 pulumi.export("state_machine_arn", workflow.state_machine.arn)
 pulumi.export("job_name", job.job.name)

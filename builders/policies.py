@@ -72,7 +72,6 @@ def glue_job_policy(
     bucket: str,
     read_prefixes: list[str],
     write_prefixes: list[str],
-    job_name: str,
     kms_key_arn: str | None = None,
     database: str | None = None,
 ) -> dict:
@@ -109,7 +108,6 @@ def crawler_policy(
     bucket: str,
     output_prefix: str,
     database: str,
-    crawler_name: str,
     kms_key_arn: str | None = None,
 ) -> dict:
     """The crawler: read the published folder, maintain its tables in the database, log."""

@@ -49,7 +49,6 @@ class Crawler(pulumi.ComponentResource):
                     bucket=args.bucket,
                     output_prefix=args.output_prefix,
                     database=args.database_name,
-                    crawler_name=args.crawler_name,
                     kms_key_arn=key,
                 )
             )

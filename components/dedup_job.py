@@ -49,10 +49,6 @@ class DedupJobArgs:
     database_name: str | None = None
     tags: dict[str, str] = field(default_factory=dict)
 
-    @property
-    def glue_version(self) -> str:
-        return "2.0" if self.matcher == "findmatches" else "5.0"
-
 
 class DedupJob(pulumi.ComponentResource):
     job: aws.glue.Job
@@ -66,21 +62,29 @@ class DedupJob(pulumi.ComponentResource):
         tags = args.tags or None
         arns = args.arns
 
-        uploads = {}
-        for path in [contract.GLUE_ENTRY_POINT, *contract.CORE_MODULE_FILES, contract.DEFAULT_SETTINGS_FILE]:
-            key = f"{args.scripts_prefix}{path}"
-            uploads[path] = aws.s3.BucketObjectv2(
+        def s3_uri(path: str) -> str:
+            return f"s3://{args.bucket}/{args.scripts_prefix}{path}"
+
+        def upload(path: str, source: pulumi.Asset | pulumi.Archive) -> aws.s3.BucketObjectv2:
+            return aws.s3.BucketObjectv2(
                 f"{name}-{path.replace('/', '-').replace('.', '-')}",
                 bucket=args.bucket,
-                key=key,
-                source=pulumi.FileAsset(str(REPO_ROOT / path)),
+                key=f"{args.scripts_prefix}{path}",
+                source=source,
                 tags=tags,
                 opts=child,
             )
-        self.script = uploads[contract.GLUE_ENTRY_POINT]
 
-        def s3_uri(path: str) -> str:
-            return f"s3://{args.bucket}/{args.scripts_prefix}{path}"
+        # The asset hashes change with the files, so an edited script redeploys.
+        self.script = upload(contract.GLUE_ENTRY_POINT, pulumi.FileAsset(str(REPO_ROOT / contract.GLUE_ENTRY_POINT)))
+        uploads = [
+            self.script,
+            upload(contract.DEFAULT_SETTINGS_FILE, pulumi.FileAsset(str(REPO_ROOT / contract.DEFAULT_SETTINGS_FILE))),
+            upload(
+                contract.EXTRA_PY_FILES_ARCHIVE,
+                pulumi.AssetArchive({p: pulumi.FileAsset(str(REPO_ROOT / p)) for p in contract.CORE_MODULE_FILES}),
+            ),
+        ]
 
         write_prefixes = [args.output_prefix, args.matches_prefix, args.staging_prefix]
         read_prefixes = [args.watched_prefix, args.scripts_prefix]
@@ -91,7 +95,6 @@ class DedupJob(pulumi.ComponentResource):
                     bucket=args.bucket,
                     read_prefixes=read_prefixes,
                     write_prefixes=write_prefixes,
-                    job_name=args.job_name,
                     kms_key_arn=key,
                     database=args.database_name if args.matcher == "findmatches" else None,
                 )
@@ -125,23 +128,15 @@ class DedupJob(pulumi.ComponentResource):
                     matcher=args.matcher,
                     transform_id=tid,
                 ),
-                "--extra-py-files": ",".join(s3_uri(p) for p in contract.CORE_MODULE_FILES),
-                "--enable-continuous-cloudwatch-log": "true",
+                "--extra-py-files": s3_uri(contract.EXTRA_PY_FILES_ARCHIVE),
                 "--enable-metrics": "true",
-                "--job-bookmark-option": "job-bookmark-disable",
-                "--job-language": "python",
-                **(
-                    {"--additional-python-modules": contract.ADDITIONAL_PYTHON_MODULES}
-                    if args.matcher == "splink"
-                    else {}
-                ),
             }
         )
         self.job = aws.glue.Job(
             name,
             name=args.job_name,
             role_arn=self.role.arn,
-            glue_version=args.glue_version,
+            glue_version=contract.glue_version(args.matcher),
             command={"name": "glueetl", "script_location": s3_uri(contract.GLUE_ENTRY_POINT), "python_version": "3"},
             default_arguments=default_arguments,
             worker_type=args.worker_type,
@@ -152,7 +147,7 @@ class DedupJob(pulumi.ComponentResource):
             execution_class=args.execution_class,
             security_configuration=args.security_configuration,
             tags=tags,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[role_policy, *uploads.values()]),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[role_policy, *uploads]),
         )
         self.register_outputs({"job_name": self.job.name, "role_arn": self.role.arn})
 

@@ -89,6 +89,8 @@ class Registered:
 class RecordingMocks(pulumi.runtime.Mocks):
     resources: list[Registered] = field(default_factory=list)
     calls: list[str] = field(default_factory=list)
+    program: dict = field(default_factory=dict)
+    """The program's module globals after it ran (``upload_uri`` and the like)."""
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs):
         if args.typ == "pulumi:providers:aws":
@@ -147,7 +149,7 @@ def render_stack(config: dict | None = None, stack: str = "dev", aws_config: dic
 
     @pulumi.runtime.test
     def run():
-        runpy.run_path(str(REPO / "__main__.py"), run_name="__main__")
+        mocks.program = runpy.run_path(str(REPO / "__main__.py"), run_name="__main__")
 
     run()
     return mocks

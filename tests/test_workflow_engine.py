@@ -32,11 +32,11 @@ from moto.glue import models as glue_models
 from moto.moto_api import state_manager
 from moto.sns import models as sns_models
 from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
-from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function import WaitFunction
 from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
     state_task_service_aws_sdk,
     state_task_service_callback,
 )
+from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function import WaitFunction
 from statelint.linter import Linter
 
 from builders import workflow_definition as wd
