@@ -70,7 +70,7 @@ def _computed(typ: str, name: str, inputs: dict) -> tuple[str, dict]:
     elif typ == "aws:cloudwatch/logGroup:LogGroup":
         out = {"arn": _arn("logs", f"log-group:{physical}"), "name": physical}
     elif typ == "aws:glue/mLTransform:MLTransform":
-        return "tfm-0123456789abcdef", {"arn": _arn("glue", "mlTransform/tfm-0123456789abcdef")}
+        return "tfm-0123456789abcdef0123456789abcdef", {"arn": _arn("glue", "mlTransform/tfm-0123456789abcdef0123456789abcdef")}
     elif typ == "aws:cloudwatch/metricAlarm:MetricAlarm":
         out = {"arn": _arn("cloudwatch", f"alarm:{physical}"), "name": physical}
     return physical, out

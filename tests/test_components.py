@@ -1,0 +1,108 @@
+"""Each component alone, twice in one stack: children are named from the component, so two never collide."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from conftest import render_component
+
+from builders.arns import Arns
+from components import (
+    Crawler,
+    CrawlerArgs,
+    DedupJob,
+    DedupJobArgs,
+    SecureBucket,
+    SecureBucketArgs,
+    Trail,
+    TrailArgs,
+    TriggerRule,
+    TriggerRuleArgs,
+    Workflow,
+    WorkflowArgs,
+)
+
+ARNS = Arns("aws", "eu-west-1", "123456789012")
+KEY = "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+
+
+def _crawler(n):
+    return Crawler(n, CrawlerArgs(f"crawler-{n}", f"role-{n}", ARNS, "bucket-x", "out/", "db", "db"))
+
+
+def _job(n):
+    return DedupJob(
+        n,
+        DedupJobArgs(f"job-{n}", f"role-{n}", ARNS, "bucket-x", "in/", "out/", "out-matches/", "out-staging/", "s/"),
+    )
+
+
+def _workflow(n):
+    return Workflow(n, WorkflowArgs(f"sm-{n}", f"role-{n}", ARNS, f"job-{n}", f"crawler-{n}", kms_key_arn=KEY))
+
+
+def _trail(n):
+    return Trail(n, TrailArgs(f"trail-{n}", ARNS, [f"arn:aws:s3:::bucket-x/in-{n}/"]))
+
+
+def _rule(n):
+    return TriggerRule(
+        n,
+        TriggerRuleArgs(
+            f"rule-{n}", f"role-{n}", ARNS, "cloudtrail", "bucket-x", "in/",
+            f"arn:aws:states:eu-west-1:123456789012:stateMachine:sm-{n}",
+        ),
+    )
+
+
+def _bucket(n):
+    return SecureBucket(n, SecureBucketArgs())
+
+
+@pytest.mark.parametrize("make", [_crawler, _job, _workflow, _trail, _rule, _bucket])
+def test_two_instances_share_a_stack(make):
+    stack = render_component(lambda: [make("first"), make("second")])
+    children = [r for r in stack.resources if not r.typ.startswith(("etl-ttt-demo:", "pulumi:"))]
+    assert children, "the component created nothing"
+    first = [r.name for r in children if r.name.startswith("first")]
+    second = [r.name for r in children if r.name.startswith("second")]
+    assert len(first) == len(second) == len(children) / 2, "a child is not named from its component"
+    assert len({(r.typ, r.name) for r in children}) == len(children)
+
+
+def test_secure_bucket_defaults_are_the_secure_ones():
+    stack = render_component(lambda: _bucket("b"))
+    pab = stack.one("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock").inputs
+    assert all(pab[k] is True for k in ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"))
+    assert stack.one("aws:s3/bucketOwnershipControls:BucketOwnershipControls").inputs["rule"] == {
+        "objectOwnership": "BucketOwnerEnforced"
+    }
+    (rule,) = stack.one("aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration").inputs["rules"]
+    assert rule["applyServerSideEncryptionByDefault"]["sseAlgorithm"] == "AES256"
+    policy = json.loads(stack.one("aws:s3/bucketPolicy:BucketPolicy").inputs["policy"])
+    deny = [s for s in policy["Statement"] if s["Effect"] == "Deny"]
+    assert deny and deny[0]["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+    assert stack.one("aws:s3/bucket:Bucket").inputs.get("forceDestroy", False) is False
+    (lifecycle,) = stack.one("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration").inputs["rules"]
+    assert lifecycle["abortIncompleteMultipartUpload"]["daysAfterInitiation"] > 0
+    assert lifecycle["noncurrentVersionExpiration"]["noncurrentDays"] > 0
+
+
+def test_findmatches_creates_the_ml_transform_on_glue_2_only():
+    splink = render_component(lambda: _job("s"))
+    assert splink.of_type("aws:glue/mLTransform:MLTransform") == []
+    findmatches = render_component(
+        lambda: DedupJob(
+            "f",
+            DedupJobArgs(
+                "job-f", "role-f", ARNS, "bucket-x", "in/", "out/", "out-matches/", "out-staging/", "s/",
+                matcher="findmatches", database_name="db", findmatches_table="customers",
+            ),
+        )
+    )
+    transform = findmatches.one("aws:glue/mLTransform:MLTransform")
+    assert transform.inputs["glueVersion"] == "2.0"
+    job = findmatches.one("aws:glue/job:Job")
+    assert job.inputs["glueVersion"] == "2.0"
+    assert job.inputs["defaultArguments"]["--transform_id"] == transform.outputs["id"]
