@@ -232,11 +232,21 @@ def _cross_checks(s: Settings) -> list[str]:
 
 
 def load_settings() -> Settings:
-    """Read this stack's Pulumi config (project namespace) into ``Settings``."""
+    """Read this stack's Pulumi config (project namespace) into ``Settings``.
+
+    Keys set in the stack that the program doesn't know are reported too: a
+    typo (``jobWorker``) would otherwise be silently ignored.
+    """
     import pulumi
 
     config = pulumi.Config()
-    raw: dict[str, Any] = {}
-    for key in CONFIG_KEYS:
-        raw[key] = config.get(key)
-    return parse_settings(raw)
+    keys = set(CONFIG_KEYS) | _stack_config_keys(pulumi.get_project())
+    return parse_settings({key: config.get(key) for key in keys})
+
+
+def _stack_config_keys(project: str) -> set[str]:
+    """Keys of the project namespace that the stack sets (the SDK keeps them in its runtime config)."""
+    from pulumi.runtime.config import CONFIG, get_config_env
+
+    namespace = f"{project}:"
+    return {k.removeprefix(namespace) for k in {*CONFIG.get(), *get_config_env()} if k.startswith(namespace)}

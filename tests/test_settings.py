@@ -84,3 +84,8 @@ def test_bad_config_stops_before_the_first_resource(monkeypatch):
 def test_settings_fields_have_plain_types():
     for f in dataclasses.fields(Settings):
         assert f.type in ("str", "int", "bool"), f.name
+
+
+def test_a_misspelt_key_in_the_stack_config_is_reported():
+    with pytest.raises(Exception, match="jobWorkerTyp: unknown setting"):
+        render_stack({**stack_config("dev"), "jobWorkerTyp": "G.2X"})
