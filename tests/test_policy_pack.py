@@ -533,3 +533,37 @@ def test_pack_files_are_complete():
     assert "name: python" in manifest and "version:" in manifest
     requirements = (pack_dir / "requirements.txt").read_text()
     assert "pulumi-policy==" in requirements
+
+
+def test_rendered_stack_passes_the_pack_through_the_engine_api(stack, pack):
+    """The pack's own policy objects (wrapper included) on every resource of the rendered stack."""
+    from pulumi_policy import (
+        EnforcementLevel,
+        PolicyResource,
+        PolicyResourceOptions,
+        ResourceValidationPolicy,
+        StackValidationArgs,
+    )
+    from pulumi_policy.proxy import unknown_checking_proxy
+
+    label, _, mocks = stack
+    provider = mocks.one(PROVIDER)
+    policies = [p for p in pack[0]["policies"] if p.enforcement_level == EnforcementLevel.MANDATORY]
+    # The mocks don't see `protect`; treating every resource as protected in prod-kms leaves the
+    # data-protection policy checking forceDestroy there.
+    opts = PolicyResourceOptions(label == "prod-kms", [], None, [], None, [])
+    problems, resources = [], []
+    for r in mocks.resources:
+        if not r.typ.startswith("aws:"):
+            continue
+        args = _resource_args(r.typ, r.inputs, provider.inputs)
+        for policy in policies:
+            if isinstance(policy, ResourceValidationPolicy):
+                problems += [f"{policy.name}: {r.typ} {r.name}: {m}" for m in _run(policy, args)]
+        resources.append(PolicyResource(r.typ, unknown_checking_proxy(r.outputs), f"urn:{r.typ}::{r.name}", r.name,
+                                        opts, None, None, [], {}))
+    for policy in policies:
+        if not isinstance(policy, ResourceValidationPolicy):
+            config = {"requireDataProtection": label == "prod-kms"} if policy.name == "data-protection" else {}
+            problems += [f"{policy.name}: {m}" for m in _run(policy, StackValidationArgs(resources, config))]
+    assert problems == [], f"{label} stack violates the policy pack:\n" + "\n".join(problems)
