@@ -1,0 +1,56 @@
+"""The real ``StackBackend``: Pulumi's Automation API over the local ``pulumi`` CLI.
+
+Deliberately thin: every decision (what to run, in which order, how often to
+retry, what to report) lives in ``workshop.orchestrate`` and is tested with a
+fake backend. This module needs the ``pulumi`` CLI and AWS credentials at run
+time; nothing here is exercised by the tests beyond importing it.
+
+Each stack's config is written to ``Pulumi.<stack>.yaml`` in its program's
+directory, as ``pulumi config set`` would.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from workshop.orchestrate import Log
+from workshop.plan import StackSpec
+
+
+class AutomationBackend:
+    def __init__(self, *, refresh: bool = False):
+        self.refresh = refresh
+
+    def _stack(self, spec: StackSpec, create: bool):
+        from pulumi import automation as auto
+
+        if create:
+            return auto.create_or_select_stack(stack_name=spec.stack, work_dir=str(spec.work_dir))
+        return auto.select_stack(stack_name=spec.stack, work_dir=str(spec.work_dir))
+
+    def up(self, spec: StackSpec, log: Log) -> dict[str, Any]:
+        from pulumi import automation as auto
+
+        stack = self._stack(spec, create=True)
+        stack.set_all_config({key: auto.ConfigValue(value=value) for key, value in spec.config.items()})
+        result = stack.up(on_output=log, refresh=self.refresh or None, color="never")
+        return {key: output.value for key, output in result.outputs.items()}
+
+    def destroy(self, spec: StackSpec, log: Log) -> None:
+        from pulumi import automation as auto
+
+        try:
+            stack = self._stack(spec, create=False)
+        except auto.StackNotFoundError:
+            log("no such stack; nothing to destroy")
+            return
+        stack.destroy(on_output=log, color="never", remove=True)
+
+    def outputs(self, spec: StackSpec) -> dict[str, Any] | None:
+        from pulumi import automation as auto
+
+        try:
+            stack = self._stack(spec, create=False)
+        except auto.StackNotFoundError:
+            return None
+        return {key: output.value for key, output in stack.outputs().items()}

@@ -1,0 +1,165 @@
+"""From a validated roster to the stacks of a class: names, config, checks. Pure.
+
+Each student gets the stack ``student-<slug>`` of the pipeline program (the
+repository root) with their owner tag and notification e-mail. With the shared
+trail mode the class also gets one stack of the ``shared_trail/`` program,
+brought up before and destroyed after the students'.
+
+``plan_class`` refuses a class whose stacks would clash: every physical name of
+every stack (``builders.names.physical_names``, the function the program uses)
+must be valid and distinct across the class, and every student's settings must
+pass ``builders.settings.parse_settings``, all reported at once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from builders.names import LAB_BUCKET_PREFIX, physical_names
+from builders.settings import SettingsError, parse_settings
+from workshop.roster import STACK_PREFIX, Student
+
+REPO = Path(__file__).resolve().parent.parent
+SHARED_TRAIL_DIR = REPO / "shared_trail"
+PIPELINE_PROJECT = yaml.safe_load((REPO / "Pulumi.yaml").read_text())["name"]
+TRAIL_PROJECT = yaml.safe_load((SHARED_TRAIL_DIR / "Pulumi.yaml").read_text())["name"]
+DEFAULT_TRAIL_STACK = "class"
+DEFAULT_TRAIL_NAME = "etl-ttt-demo-class-trail"
+# A placeholder account for planning: names depend on the account only through its
+# 12 digits, so lengths (and thus validity and collisions) are the same for any account.
+PLACEHOLDER_ACCOUNT = "000000000000"
+# The namespace in which AWS requires each physical name to be unique.
+NAMESPACES = {
+    "data_bucket": "s3 bucket",
+    "database": "glue database",
+    "trail": "cloudtrail trail",
+    "crawler": "glue crawler",
+    "job": "glue job",
+    "state_machine": "state machine",
+    "rule": "eventbridge rule",
+    "glue_job_role": "iam role",
+    "crawler_role": "iam role",
+    "states_role": "iam role",
+    "events_role": "iam role",
+    "security_configuration": "glue security configuration",
+}
+
+
+def class_bucket_prefix(stack_prefix: str = STACK_PREFIX) -> str:
+    """The start of every student's data bucket name: ``etl-ttt-demo-student-``.
+
+    ``names.bucket_name`` keeps the start of the stack name (it cuts and hashes
+    only the end), so one StartsWith value covers every student bucket, however
+    many students, and no bucket of a stack not named ``student-...``.
+    """
+    return f"{LAB_BUCKET_PREFIX}-{stack_prefix}"
+
+
+@dataclass(frozen=True)
+class ClassOptions:
+    region: str = "eu-west-1"
+    account: str = PLACEHOLDER_ACCOUNT
+    trail_mode: str = "shared"
+    trigger_source: str = "cloudtrail"
+    trail_stack: str = DEFAULT_TRAIL_STACK
+    trail_name: str = DEFAULT_TRAIL_NAME
+    extra: dict[str, str] = field(default_factory=dict)
+    """More pipeline settings for every student (``--set jobExecutionClass=FLEX``)."""
+
+
+@dataclass(frozen=True)
+class StackSpec:
+    """One stack to bring up: which program, which stack, which config (full keys)."""
+
+    stack: str
+    work_dir: Path
+    project: str
+    config: dict[str, str]
+    student: Student | None = None
+
+    @property
+    def label(self) -> str:
+        return f"{self.stack} ({self.student.name})" if self.student else self.stack
+
+
+@dataclass(frozen=True)
+class ClassPlan:
+    options: ClassOptions
+    trail: StackSpec | None
+    students: list[StackSpec]
+
+    @property
+    def all_stacks(self) -> list[StackSpec]:
+        return ([self.trail] if self.trail else []) + self.students
+
+
+class PlanError(ValueError):
+    def __init__(self, problems: list[str]):
+        self.problems = problems
+        super().__init__(f"{len(problems)} problem(s) in the class plan:\n" + "\n".join(f"  - {p}" for p in problems))
+
+
+def student_settings(student: Student, options: ClassOptions) -> dict[str, str]:
+    """The pipeline settings of one student's stack (config keys without namespace)."""
+    values = {
+        "environment": "workshop",
+        "owner": student.owner_tag,
+        "notificationEmail": student.email,
+        "triggerSource": options.trigger_source,
+        "trailMode": options.trail_mode,
+        # Workshop stacks leave nothing behind on destroy.
+        "protectData": "false",
+    }
+    if options.trail_mode == "shared":
+        values["sharedTrailName"] = options.trail_name
+    values.update(options.extra)
+    return values
+
+
+def trail_settings(options: ClassOptions) -> dict[str, str]:
+    return {"trailName": options.trail_name, "bucketNamePrefix": class_bucket_prefix()}
+
+
+def _full(project: str, values: dict[str, str], region: str) -> dict[str, str]:
+    return {"aws:region": region, **{f"{project}:{k}": v for k, v in values.items()}}
+
+
+def plan_class(students: list[Student], options: ClassOptions) -> ClassPlan:
+    """The stacks of the class, or PlanError naming every clash and invalid setting."""
+    problems: list[str] = []
+    specs = []
+    owners: dict[tuple[str, str], str] = {}
+    for student in students:
+        values = student_settings(student, options)
+        try:
+            parse_settings(values)
+        except SettingsError as error:
+            problems.extend(f"line {student.line} ({student.name}): {p}" for p in error.problems)
+        try:
+            physical = physical_names(student.stack, options.account, options.region).as_dict()
+        except ValueError as error:
+            problems.append(f"line {student.line} ({student.name}): {error}")
+            continue
+        for kind, name in physical.items():
+            # Compare within the namespace AWS checks: all roles share one, buckets are global.
+            key = (NAMESPACES.get(kind, kind), name.lower() if kind == "data_bucket" else name)
+            if key in owners:
+                problems.append(f"line {student.line} ({student.name}): {kind} {name!r} is also {owners[key]}'s")
+            owners[key] = student.stack
+        specs.append(StackSpec(student.stack, REPO, PIPELINE_PROJECT,
+                               _full(PIPELINE_PROJECT, values, options.region), student))
+    if options.trail_mode == "shared" and not options.trail_name:
+        problems.append("the shared trail needs a name (--trail-name)")
+    stacks = [s.stack for s in specs]
+    if options.trail_mode == "shared" and options.trail_stack in stacks:
+        problems.append(f"the trail stack {options.trail_stack!r} has the name of a student stack; choose another --trail-stack")
+    if problems:
+        raise PlanError(problems)
+    trail = None
+    if options.trail_mode == "shared":
+        trail = StackSpec(options.trail_stack, SHARED_TRAIL_DIR, TRAIL_PROJECT,
+                          _full(TRAIL_PROJECT, trail_settings(options), options.region))
+    return ClassPlan(options, trail, specs)
