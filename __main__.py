@@ -55,6 +55,7 @@ encryption = Encryption(
         security_configuration_name=names.security_configuration,
         s3_encryption=settings.encryption,
         s3_kms_key_arn=settings.kms_key_arn or None,
+        trail_arns=[arns.trail(names.trail)] if settings.trail_mode == "per-stack" and settings.trail_kms_encryption else [],
     ),
     opts=use_provider,
 )
@@ -130,6 +131,7 @@ job = DedupJob(
         execution_class=settings.job_execution_class,
         security_configuration=encryption.security_configuration.name,
         kms_key_arn=encryption.key_arn,
+        log_retention_days=settings.log_retention_days,
         database_name=names.database,
         findmatches_table=settings.findmatches_table or None,
     ),

@@ -251,10 +251,16 @@ KEY_ADMIN_ACTIONS = [
 ]
 
 
-def kms_key_policy(arns: Arns, *, service_principals: list[str]) -> dict:
-    """The stack key: the account administers it through IAM; AWS services that must
-    encrypt with it (CloudWatch alarms publishing to the topic, CloudTrail, logs) may use it."""
-    return document(
+def kms_key_policy(arns: Arns, *, trail_arns: list[str] | None = None) -> dict:
+    """The stack key. The account administers it through IAM; AWS services that must
+    encrypt with it may, each with the condition AWS documents for it:
+
+    * CloudWatch Logs (encrypted log groups): only for this account's log groups
+      (encryption context ``aws:logs:arn``).
+    * CloudWatch alarms publishing to the encrypted failure topic: this account only.
+    * CloudTrail, when trail logs are encrypted: only for the named trails.
+    """
+    statements = [
         {
             "Sid": "AccountAdministersThroughIam",
             "Effect": "Allow",
@@ -264,11 +270,45 @@ def kms_key_policy(arns: Arns, *, service_principals: list[str]) -> dict:
             "Resource": "*",
         },
         {
-            "Sid": "ServicesEncrypt",
+            "Sid": "CloudWatchLogsEncrypt",
             "Effect": "Allow",
-            "Principal": {"Service": sorted(service_principals)},
-            "Action": ["kms:Decrypt", "kms:GenerateDataKey*", "kms:Encrypt", "kms:DescribeKey"],
+            "Principal": {"Service": f"logs.{arns.region}.amazonaws.com"},
+            "Action": ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*"],
+            "Resource": "*",
+            "Condition": {"StringLike": {"kms:EncryptionContext:aws:logs:arn": arns.log_groups("")}},
+        },
+        {
+            "Sid": "CloudWatchAlarmsPublish",
+            "Effect": "Allow",
+            "Principal": {"Service": "cloudwatch.amazonaws.com"},
+            "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
             "Resource": "*",
             "Condition": {"StringEquals": {"aws:SourceAccount": arns.account_id}},
         },
-    )
+    ]
+    if trail_arns:
+        source = {"aws:SourceArn": trail_arns if len(trail_arns) > 1 else trail_arns[0]}
+        statements += [
+            {
+                "Sid": "CloudTrailEncryptLogs",
+                "Effect": "Allow",
+                "Principal": {"Service": "cloudtrail.amazonaws.com"},
+                "Action": "kms:GenerateDataKey*",
+                "Resource": "*",
+                "Condition": {
+                    "StringEquals": source,
+                    "StringLike": {
+                        "kms:EncryptionContext:aws:cloudtrail:arn": f"arn:{arns.partition}:cloudtrail:*:{arns.account_id}:trail/*"
+                    },
+                },
+            },
+            {
+                "Sid": "CloudTrailDescribeKey",
+                "Effect": "Allow",
+                "Principal": {"Service": "cloudtrail.amazonaws.com"},
+                "Action": "kms:DescribeKey",
+                "Resource": "*",
+                "Condition": {"StringEquals": source},
+            },
+        ]
+    return document(*statements)

@@ -44,6 +44,8 @@ class DedupJobArgs:
     execution_class: str = "STANDARD"
     security_configuration: pulumi.Input[str] | None = None
     kms_key_arn: pulumi.Input[str] | None = None
+    """Encrypts the job's log groups; the job may use it for its S3 writes."""
+    log_retention_days: int = 30
     findmatches_table: str | None = None
     """The catalog table FindMatches learns from (``matcher=findmatches`` only)."""
     database_name: str | None = None
@@ -111,6 +113,20 @@ class DedupJob(pulumi.ComponentResource):
             account_id=arns.account_id,
         )
 
+        # Glue 5.0 writes to <prefix>/error and <prefix>/output; created here so they have a retention.
+        log_prefix = f"/aws-glue/jobs/{args.job_name}"
+        self.log_groups = [
+            aws.cloudwatch.LogGroup(
+                f"{name}-{stream}-logs",
+                name=f"{log_prefix}/{stream}",
+                retention_in_days=args.log_retention_days,
+                kms_key_id=args.kms_key_arn,
+                tags=tags,
+                opts=child,
+            )
+            for stream in ("error", "output")
+        ]
+
         transform_id = None
         if args.matcher == "findmatches":
             self.ml_transform = self._find_matches_transform(name, args)
@@ -130,6 +146,7 @@ class DedupJob(pulumi.ComponentResource):
                 ),
                 "--extra-py-files": s3_uri(contract.EXTRA_PY_FILES_ARCHIVE),
                 "--enable-metrics": "true",
+                "--custom-logGroup-prefix": log_prefix,
             }
         )
         self.job = aws.glue.Job(
@@ -147,7 +164,7 @@ class DedupJob(pulumi.ComponentResource):
             execution_class=args.execution_class,
             security_configuration=args.security_configuration,
             tags=tags,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[role_policy, *uploads]),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[role_policy, *uploads, *self.log_groups]),
         )
         self.register_outputs({"job_name": self.job.name, "role_arn": self.role.arn})
 

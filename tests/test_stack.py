@@ -53,7 +53,7 @@ def test_state_machine_runs_the_stacks_job_and_crawler(dev_stack):
     machine = dev_stack.one("aws:sfn/stateMachine:StateMachine")
     assert machine.inputs["type"] == "STANDARD"
     assert machine.inputs["tracingConfiguration"]["enabled"] is True
-    log_group = dev_stack.one("aws:cloudwatch/logGroup:LogGroup")
+    log_group = dev_stack.one("aws:cloudwatch/logGroup:LogGroup", "workflow-logs")
     assert machine.inputs["loggingConfiguration"]["logDestination"] == f"{log_group.outputs['arn']}:*"
     assert machine.inputs["loggingConfiguration"]["level"] == stack_config("dev")["logLevel"]
 
@@ -95,6 +95,11 @@ def test_job_runs_the_uploaded_script_on_glue_5(dev_stack):
     assert args["--job-bookmark-option"] == "job-bookmark-disable"
     assert args["--enable-continuous-cloudwatch-log"] == "true"
     assert args["--output_prefix"] == "etl-ttt-demo/output/data_analytics_team_folder/top-customers/"
+    # Glue 5.0 logs to <prefix>/error and <prefix>/output: the stack's groups, with a retention.
+    job_groups = {g.inputs["name"]: g for g in dev_stack.of_type("aws:cloudwatch/logGroup:LogGroup")
+                  if g.inputs["name"].startswith(args["--custom-logGroup-prefix"] + "/")}
+    assert set(job_groups) == {f"{args['--custom-logGroup-prefix']}/{s}" for s in ("error", "output")}
+    assert all(g.inputs["retentionInDays"] == 30 and g.inputs["kmsKeyId"] for g in job_groups.values())
     assert job.inputs["securityConfiguration"] == dev_stack.one(
         "aws:glue/securityConfiguration:SecurityConfiguration"
     ).outputs["name"]
