@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import logging
 import math
+import re
 import time
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -295,6 +296,39 @@ def splink_settings(cfg: DedupConfig) -> dict:
     }
 
 
+_EXACT = re.compile(r"^(\w+)_l = \1_r$")
+
+
+def exact_match_u_sql(table: str, col: str) -> str:
+    """u of "<col> equal" among all non-null pairs, from value counts: sum c(c-1) / M(M-1)."""
+    return f"""SELECT CAST(sum(c * (c - 1)) AS DOUBLE), CAST(sum(c) AS DOUBLE) FROM (
+        SELECT CAST(count(*) AS DOUBLE) AS c FROM {table} WHERE {col} IS NOT NULL GROUP BY {col}) t"""
+
+
+def _set_exact_match_u(engine: Engine, settings: dict, std_table: str) -> None:
+    """Fix u of every exact-match level to its exact value instead of a sample.
+
+    Random sampling of a few million pairs sees no agreeing pair on a near-unique
+    column (e-mail, login) in a big file, and Splink then falls back to a default
+    u (~1e-3) that makes an exact e-mail match almost worthless. Counting values
+    is cheap and exact.
+    """
+    cache: dict[str, float] = {}
+    for comp in settings["comparisons"]:
+        for lvl in comp["comparison_levels"]:
+            m = _EXACT.match(lvl["sql_condition"])
+            if not m:
+                continue
+            col = m.group(1)
+            if col not in cache:
+                same, total = _row(engine, exact_match_u_sql(std_table, col))
+                same, total = float(same or 0), float(total or 0)
+                pairs = total * (total - 1)
+                cache[col] = max(same, 1.0) / pairs if pairs > 0 else 0.5
+            lvl["u_probability"] = min(cache[col], 0.5)
+            lvl["fix_u_probability"] = True
+
+
 @dataclass
 class ModelReport:
     prior: float = math.nan
@@ -327,13 +361,15 @@ def run_splink(engine: Engine, cfg: DedupConfig, std_table: str, n_records: int,
     from splink import Linker
 
     rep = ModelReport()
+    settings = splink_settings(cfg)
+    _set_exact_match_u(engine, settings, std_table)
     api = engine.splink_api()
     sdf = api.register(std_table)
     collector = _WarningCollector()
     splink_logger = logging.getLogger("splink")
     splink_logger.addHandler(collector)
     try:
-        linker = Linker(sdf, splink_settings(cfg), log_level=None)
+        linker = Linker(sdf, settings, log_level=None)
         t = time.perf_counter()
         linker.training.estimate_probability_two_random_records_match(
             [_rule(r) for r in cfg.prior_rules], recall=cfg.prior_recall)
@@ -356,7 +392,7 @@ def run_splink(engine: Engine, cfg: DedupConfig, std_table: str, n_records: int,
         rep.timings["predict_cluster"] = time.perf_counter() - t
         for cc in linker._settings_obj.comparisons:
             rep.match_weights[cc.output_column_name] = {
-                cl.label_for_charts: round(cl._log2_bayes_factor, 2)
+                cl.label_for_charts: (round(cl._log2_bayes_factor, 2), cl.m_probability, cl.u_probability)
                 for cl in cc.comparison_levels if not cl.is_null_level
             }
     finally:
@@ -415,19 +451,26 @@ def deduplicate(engine: Engine, cfg: DedupConfig, input_table: str, *, source: s
     engine.create(MATCHES_TABLE, f"""
         SELECT {qcols}, c.cluster_id AS {MATCH_ID}
         FROM {input_table} i JOIN {clusters} c ON CAST(i.{qid} AS STRING) = c.unique_id""")
+    engine.create(SURVIVORS_TABLE, survivors_sql(engine, cfg, cols, MATCHES_TABLE))
+    n_clusters = int(engine.scalar(f"SELECT count(*) FROM {SURVIVORS_TABLE}"))
+    rep.timings["survivors"] = time.perf_counter() - t
+    return DedupResult(MATCHES_TABLE, SURVIVORS_TABLE, n, n_clusters, n - n_clusters, rep)
+
+
+def survivors_sql(engine: Engine, cfg: DedupConfig, cols: list[str], matches_table: str) -> str:
+    """One record per match_id: the most complete (most non-empty input columns),
+    then the lowest id (string order). Returns the input's columns only."""
+    qid = _quote(engine, cfg.id_column)
     filled = " + ".join(
         f"CASE WHEN {_nullif_blank(f'CAST({_quote(engine, c)} AS STRING)')} IS NULL THEN 0 ELSE 1 END"
         for c in cols)
     plain = ", ".join(_quote(engine, c) for c in cols)
-    engine.create(SURVIVORS_TABLE, f"""
+    return f"""
         SELECT {plain} FROM (
           SELECT {plain}, row_number() OVER (
             PARTITION BY {MATCH_ID} ORDER BY ({filled}) DESC, CAST({qid} AS STRING) ASC) AS rn
-          FROM {MATCHES_TABLE}) s
-        WHERE rn = 1""")
-    n_clusters = int(engine.scalar(f"SELECT count(*) FROM {SURVIVORS_TABLE}"))
-    rep.timings["survivors"] = time.perf_counter() - t
-    return DedupResult(MATCHES_TABLE, SURVIVORS_TABLE, n, n_clusters, n - n_clusters, rep)
+          FROM {matches_table}) s
+        WHERE rn = 1"""
 
 
 def _row(engine: Engine, sql: str) -> tuple:

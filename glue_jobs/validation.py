@@ -8,7 +8,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
-from typing import BinaryIO, Iterable
+from typing import BinaryIO, Iterable, List
 
 SAMPLE_BYTES = 64 * 1024
 _OTHER_DELIMITERS = {";": "semicolon", "\t": "tab", "|": "pipe"}
@@ -38,7 +38,10 @@ def check_utf8(chunks: Iterable[bytes], source: str) -> None:
 
 
 def iter_file(f: BinaryIO, size: int = 1 << 20) -> Iterable[bytes]:
-    while chunk := f.read(size):
+    while True:  # no walrus: this module also runs on Glue 2.0 (Python 3.7)
+        chunk = f.read(size)
+        if not chunk:
+            return
         yield chunk
 
 

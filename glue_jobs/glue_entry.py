@@ -1,0 +1,155 @@
+"""Glue entry point of the dedup job: arguments, S3 in, core, S3 out, publish.
+
+Thin on purpose: the data logic is ``glue_jobs.dedup_core`` (shipped in the
+``--extra-py-files`` zip), the publish step ``glue_jobs.publish``. Arguments
+(see ``glue_jobs/contract.py``):
+
+  --output_bucket --output_prefix --matches_prefix --staging_prefix
+  --settings_uri --output_format csv|parquet --matcher splink|findmatches
+  [--transform_id]              FindMatches only (Glue 2.0, end of life)
+  --source_bucket --source_key  per run, from the workflow (the uploaded object)
+  or --source_database --source_table  the lab's catalog table, as an option
+  --JOB_RUN_ID                  from Glue
+
+Runs on Glue 5.0 with matcher=splink. matcher=findmatches needs Glue 2.0,
+which reached end of life on 2026-04-01: kept for reference, its runs no
+longer start on AWS. This file stays Python 3.7-compatible for that reason.
+"""
+from __future__ import annotations
+
+import json
+import sys
+import time
+
+REQUIRED = ["JOB_NAME", "JOB_RUN_ID", "output_bucket", "output_prefix", "matches_prefix",
+            "staging_prefix", "settings_uri", "output_format", "matcher"]
+OPTIONAL = ["source_bucket", "source_key", "source_database", "source_table", "transform_id"]
+
+
+def _split_s3(uri: str):
+    if not uri.startswith("s3://") or "/" not in uri[5:]:
+        raise ValueError(f"not an s3://bucket/key URI: {uri!r}")
+    bucket, _, key = uri[5:].partition("/")
+    return bucket, key
+
+
+def resolve_args(argv):
+    from awsglue.utils import getResolvedOptions
+
+    args = getResolvedOptions(argv, REQUIRED)
+    present = [o for o in OPTIONAL if f"--{o}" in argv]
+    if present:
+        args.update(getResolvedOptions(argv, present))
+    has_object = bool(args.get("source_bucket") and args.get("source_key"))
+    has_table = bool(args.get("source_database") and args.get("source_table"))
+    if has_object == has_table:
+        raise ValueError("pass either --source_bucket and --source_key (the uploaded object) "
+                         "or --source_database and --source_table (a catalog table)")
+    return args
+
+
+def read_object(spark, s3, bucket: str, key: str, cfg):
+    """Validate the uploaded CSV (existence, size, encoding, delimiter, columns), read it as strings."""
+    from glue_jobs.validation import SAMPLE_BYTES, InputError, check_header
+
+    source = f"s3://{bucket}/{key}"
+    try:
+        head = s3.head_object(Bucket=bucket, Key=key)
+    except s3.exceptions.ClientError as e:
+        code = e.response.get("Error", {}).get("Code", "")
+        if code in ("404", "NoSuchKey", "NotFound"):
+            raise InputError(f"{source}: input object not found") from None
+        raise
+    size = head["ContentLength"]
+    sample = b"" if size == 0 else s3.get_object(
+        Bucket=bucket, Key=key, Range=f"bytes=0-{SAMPLE_BYTES - 1}")["Body"].read()
+    check_header(sample, source, cfg.required_columns, cfg.delimiter, total_size=size)
+    df = (spark.read.option("header", True).option("sep", cfg.delimiter).option("quote", '"')
+          .option("escape", '"').option("encoding", "UTF-8").option("mode", "FAILFAST")
+          .option("inferSchema", False).csv(f"s3://{bucket}/{key}"))
+    # Spark replaces invalid UTF-8 by U+FFFD instead of failing: look for it
+    from pyspark.sql import functions as F
+
+    bad = df.filter(F.concat_ws("\u0001", *[F.col(f"`{c}`") for c in df.columns]).contains("\ufffd"))
+    if bad.limit(1).count():
+        raise InputError(f"{source}: bad encoding, not UTF-8; save the file as UTF-8")
+    return df
+
+
+def write_staged(spark_df, uri: str, fmt: str) -> None:
+    w = spark_df.coalesce(1).write.mode("overwrite")
+    if fmt == "parquet":
+        w.parquet(uri)
+    else:
+        w.option("header", True).option("quote", '"').option("escape", '"').csv(uri)
+
+
+def main(argv=None) -> None:
+    import boto3
+    from awsglue.context import GlueContext
+    from awsglue.job import Job
+    from pyspark.context import SparkContext
+
+    from glue_jobs.config import parse_config
+    from glue_jobs.dedup_core import MATCHES_TABLE, SURVIVORS_TABLE, SparkEngine, deduplicate, survivors_sql
+    from glue_jobs.publish import check_layout, cleanup, publish
+
+    argv = sys.argv if argv is None else argv
+    args = resolve_args(argv)
+    t0 = time.time()
+    sc = SparkContext.getOrCreate()
+    glue = GlueContext(sc)
+    spark = glue.spark_session
+    job = Job(glue)
+    job.init(args["JOB_NAME"], args)
+    s3 = boto3.client("s3")
+
+    sbucket, skey = _split_s3(args["settings_uri"])
+    cfg = parse_config(json.loads(s3.get_object(Bucket=sbucket, Key=skey)["Body"].read()), args["settings_uri"])
+    bucket, run_id, fmt = args["output_bucket"], args["JOB_RUN_ID"], args["output_format"]
+    staging = f"{args['staging_prefix']}{run_id}/"
+    prefixes = [args["output_prefix"], args["matches_prefix"], args["staging_prefix"]]
+
+    if args.get("source_bucket"):
+        check_layout(args["source_bucket"], args["source_key"], bucket, prefixes)
+        df = read_object(spark, s3, args["source_bucket"], args["source_key"], cfg)
+        source = f"s3://{args['source_bucket']}/{args['source_key']}"
+    else:
+        dyf = glue.create_dynamic_frame.from_catalog(database=args["source_database"],
+                                                     table_name=args["source_table"])
+        df = dyf.toDF()
+        df = df.select([df[c].cast("string").alias(c) for c in df.columns])
+        source = f"{args['source_database']}.{args['source_table']}"
+    df.createOrReplaceTempView("input_raw")
+
+    engine = SparkEngine(spark, break_lineage_method="persist")
+    if args["matcher"] == "findmatches":
+        # Glue 2.0 only (end of life): a trained ML transform labels match_id
+        from awsglue.dynamicframe import DynamicFrame
+        from awsglueml.transforms import FindMatches
+
+        matched = FindMatches.apply(frame=DynamicFrame.fromDF(df, glue, "input"),
+                                    transformId=args["transform_id"]).toDF()
+        matched.createOrReplaceTempView(MATCHES_TABLE)
+        engine.create(SURVIVORS_TABLE, survivors_sql(engine, cfg, df.columns, MATCHES_TABLE))
+        summary = {"records_in": df.count()}
+    else:
+        res = deduplicate(engine, cfg, "input_raw", source=source)
+        summary = {"records_in": res.records_in, "clusters": res.clusters,
+                   "duplicates_removed": res.duplicates_removed, "prior": res.model.prior,
+                   "model_warnings": res.model.warnings[:20]}
+
+    try:
+        write_staged(spark.table(SURVIVORS_TABLE), f"s3://{bucket}/{staging}deduplicated/", fmt)
+        write_staged(spark.table(MATCHES_TABLE), f"s3://{bucket}/{staging}matches/", fmt)
+        publish(s3, bucket, f"{staging}deduplicated/", args["output_prefix"])
+        publish(s3, bucket, f"{staging}matches/", args["matches_prefix"])
+    finally:
+        cleanup(s3, bucket, staging)
+    summary["seconds"] = round(time.time() - t0, 1)
+    print("dedup summary: " + json.dumps(summary))
+    job.commit()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,98 @@
+"""The dedup core on DuckDB: known duplicates cluster, look-alikes don't, survivors follow the rule."""
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from benchmarks.metrics import pairwise_scores
+from glue_jobs.config import load_config
+from glue_jobs.dedup import run
+from glue_jobs.dedup_core import DuckDBEngine, deduplicate
+from glue_jobs.sample.generate import generate
+from tests.dedup_fixtures import SAMPLE, SAMPLE_TRUTH, SETTINGS, cases_frame, partition, sha256
+
+
+@pytest.fixture(scope="module")
+def cfg():
+    return load_config(SETTINGS)
+
+
+@pytest.fixture(scope="module")
+def cases_result(cfg):
+    df, expected = cases_frame()
+    engine = DuckDBEngine()
+    engine.con.register("cases_df", df)
+    engine.con.execute("CREATE TABLE input_raw AS SELECT * FROM cases_df")
+    res = deduplicate(engine, cfg, "input_raw")
+    matches = engine.con.execute(f"SELECT * FROM {res.matches_table}").df()
+    survivors = engine.con.execute(f"SELECT * FROM {res.survivors_table}").df()
+    return res, matches, survivors, expected
+
+
+def test_hand_made_duplicates_get_the_expected_clusters(cases_result):
+    _, matches, _, expected = cases_result
+    got = matches.set_index("c_customer_id").match_id
+    # every case record's cluster, restricted to case records, must equal the expected partition
+    got_cases = {cid: got[cid] for cid in expected}
+    assert partition(got_cases) == partition(expected)
+    # and no case record was pulled into a background cluster
+    for cid in expected:
+        members = set(got[got == got[cid]].index)
+        assert members <= set(expected), (cid, members)
+
+
+def test_background_duplicates_are_found(cases_result):
+    res, matches, _, _ = cases_result
+    _, truth = generate(400, 0.06, 7)  # the background cases_frame() used
+    m = matches.merge(truth, on="c_customer_id")
+    s = pairwise_scores(m.match_id, m.entity_id)
+    assert s.true_pairs > 10
+    assert s.precision >= 0.95 and s.recall >= 0.9, s
+
+
+def test_every_record_kept_once_with_match_id(cases_result):
+    res, matches, survivors, _ = cases_result
+    assert len(matches) == res.records_in
+    assert matches.c_customer_id.is_unique and matches.match_id.notna().all()
+    assert len(survivors) == matches.match_id.nunique() == res.clusters
+    assert "match_id" not in survivors.columns
+
+
+def test_survivor_is_most_complete_then_lowest_id(cases_result):
+    _, matches, survivors, _ = cases_result
+    kept = set(survivors.c_customer_id)
+    # cluster C: 06 lacks the e-mail, 07 lacks the birth date, 05 is complete
+    assert {"ZZZZAAAA00000005"} == kept & {"ZZZZAAAA00000005", "ZZZZAAAA00000006", "ZZZZAAAA00000007"}
+    # cluster A: both complete -> the lower id
+    assert {"ZZZZAAAA00000001"} == kept & {"ZZZZAAAA00000001", "ZZZZAAAA00000002"}
+    # survivors carry the input's values untouched (no standardisation leaks out)
+    row = survivors.set_index("c_customer_id").loc["ZZZZAAAA00000001"]
+    assert row.c_email_address == "zq.mail@example.org" and row.c_first_name == "Zebulon"
+
+
+def test_bundled_sample_matches_its_truth(tmp_path):
+    before = sha256(SAMPLE)
+    res = run(SAMPLE, tmp_path, SETTINGS, quiet=True)
+    assert sha256(SAMPLE) == before
+    matches = pd.read_csv(tmp_path / "matches" / "customers.csv", dtype=str)
+    dedup = pd.read_csv(tmp_path / "deduplicated" / "customers.csv", dtype=str)
+    truth = pd.read_csv(SAMPLE_TRUTH, dtype=str)
+    m = matches.merge(truth, on="c_customer_id")
+    s = pairwise_scores(m.match_id, m.entity_id)
+    assert s.f1 >= 0.97, s
+    assert len(dedup) == res.clusters and len(matches) == res.records_in == len(truth)
+    assert list(dedup.columns) == list(pd.read_csv(SAMPLE, nrows=0).columns)
+    assert not (tmp_path / "_staging").exists()
+
+
+def test_parquet_output(tmp_path):
+    run(SAMPLE, tmp_path, SETTINGS, fmt="parquet", quiet=True)
+    got = pd.read_parquet(tmp_path / "deduplicated" / "customers.parquet")
+    assert got.c_customer_id.is_unique and len(got) > 400
+
+
+def test_rerun_replaces_published_output(tmp_path):
+    (tmp_path / "deduplicated").mkdir()
+    (tmp_path / "deduplicated" / "stale.csv").write_text("old\n")
+    run(SAMPLE, tmp_path, SETTINGS, quiet=True)
+    assert sorted(p.name for p in (tmp_path / "deduplicated").iterdir()) == ["customers.csv"]
