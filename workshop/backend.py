@@ -11,7 +11,10 @@ directory, as ``pulumi config set`` would.
 
 from __future__ import annotations
 
+import shutil
 from typing import Any
+
+import yaml
 
 from workshop.orchestrate import Log
 from workshop.plan import StackSpec
@@ -20,6 +23,23 @@ from workshop.plan import StackSpec
 class AutomationBackend:
     def __init__(self, *, refresh: bool = False):
         self.refresh = refresh
+
+    def problems(self, specs: list[StackSpec]) -> list[str]:
+        """What would make every stack fail the same way; checked once, before the class starts."""
+        found = []
+        if not shutil.which("pulumi"):
+            found.append("the pulumi CLI is not on PATH (https://www.pulumi.com/docs/install/)")
+        venvs = set()
+        for work_dir in {spec.work_dir for spec in specs}:
+            options = yaml.safe_load((work_dir / "Pulumi.yaml").read_text()).get("runtime", {}).get("options", {})
+            if options.get("virtualenv"):
+                venvs.add((work_dir / options["virtualenv"]).resolve())
+        for venv in sorted(venvs):
+            if not venv.is_dir():
+                # Sixty parallel runs would each try to create it at once.
+                found.append(f"the virtualenv {venv} does not exist; create it first: "
+                             f"python -m venv {venv} && {venv}/bin/pip install -r requirements.txt")
+        return found
 
     def _stack(self, spec: StackSpec, create: bool):
         from pulumi import automation as auto

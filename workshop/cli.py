@@ -205,6 +205,10 @@ def _run(args, backend: StackBackend | None, out, sleep) -> int:
         from workshop.backend import AutomationBackend
 
         backend = AutomationBackend()
+        problems = backend.problems(plan.all_stacks)
+        if problems:
+            out("nothing done:\n" + "\n".join(f"  - {p}" for p in problems))
+            return EXIT_REFUSED
     retry = RetryPolicy(attempts=args.attempts)
     kwargs = {"parallel": args.parallel, "retry": retry, "log": out}
     if sleep is not None:
