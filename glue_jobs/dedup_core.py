@@ -83,16 +83,36 @@ class DuckDBEngine:
 
 
 class SparkEngine:
+    """Spark tables as checkpointed temp views.
+
+    Lineage is cut at every step (Splink: ``break_lineage_method='checkpoint'``,
+    ours: ``DataFrame.checkpoint``): with ``persist`` alone the plans of EM and
+    connected components grow until the driver runs out of memory printing them.
+    Needs ``sparkContext.setCheckpointDir(...)`` (the Glue wrapper uses the
+    run's staging prefix).
+    """
+
     dialect = "spark"
 
-    def __init__(self, spark, break_lineage_method: str = "persist"):
+    def __init__(self, spark, break_lineage_method: str = "checkpoint", num_partitions: int | None = None):
         self.spark = spark
         self.break_lineage_method = break_lineage_method
+        self.num_partitions = num_partitions or int(spark.conf.get("spark.sql.shuffle.partitions"))
         self._api = None
 
     def create(self, name: str, sql: str) -> None:
-        df = self.spark.sql(sql).persist()
+        df = self.spark.sql(sql)
+        df = df.checkpoint(eager=True) if self.break_lineage_method == "checkpoint" else df.persist()
         df.createOrReplaceTempView(name)
+
+    def splink_api(self):
+        from splink import SparkAPI
+
+        if self._api is None:
+            self._api = SparkAPI(spark_session=self.spark, register_udfs_automatically=False,
+                                 break_lineage_method=self.break_lineage_method,
+                                 num_partitions_on_repartition=self.num_partitions)
+        return self._api
 
     def columns(self, name: str) -> list[str]:
         return self.spark.table(name).columns
@@ -100,13 +120,6 @@ class SparkEngine:
     def scalar(self, sql: str) -> Any:
         return self.spark.sql(sql).collect()[0][0]
 
-    def splink_api(self):
-        from splink import SparkAPI
-
-        if self._api is None:
-            self._api = SparkAPI(spark_session=self.spark, register_udfs_automatically=False,
-                                 break_lineage_method=self.break_lineage_method)
-        return self._api
 
     def to_sql_name(self, splink_df) -> str:
         return splink_df.physical_name

@@ -122,7 +122,8 @@ def main(argv=None) -> None:
         source = f"{args['source_database']}.{args['source_table']}"
     df.createOrReplaceTempView("input_raw")
 
-    engine = SparkEngine(spark, break_lineage_method="persist")
+    sc.setCheckpointDir(f"s3://{bucket}/{staging}_checkpoints/")
+    engine = SparkEngine(spark, break_lineage_method="checkpoint")
     if args["matcher"] == "findmatches":
         # Glue 2.0 only (end of life): a trained ML transform labels match_id
         from awsglue.dynamicframe import DynamicFrame
