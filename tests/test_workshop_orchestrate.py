@@ -202,3 +202,18 @@ def test_cli_plan_lists_every_stack_and_validates_settings(tmp_path):
     assert main(["plan", "--roster", str(ROSTER), "--set", "jobWorkers=1"], out=out.append) == 2
     assert "jobWorkers: '1' is not a whole number from 2 to 299" in out[-1]
     assert main(["plan", "--roster", str(ROSTER), "--set", "noequals"], out=out.append) == 2
+
+
+def test_cli_only_touches_the_named_stacks(tmp_path):
+    roster = tmp_path / "class.csv"
+    roster.write_text("name,email\nAnn,ann@example.com\nBob,bob@example.com\nCid,cid@example.com\n")
+    backend = FakeBackend()
+    out: list[str] = []
+    assert main(["up", "--roster", str(roster), "--only", "student-bob"], backend=backend, out=out.append) == 0
+    assert backend.existing == {"student-bob"}
+    assert main(["destroy", "--roster", str(roster), "--only", "student-bob", "--only", "student-ann"],
+                backend=backend, out=out.append) == 0
+    assert sorted(c[1] for c in backend.calls if c[0] == "destroy") == ["student-ann", "student-bob"]
+    assert backend.existing == set()
+    assert main(["status", "--roster", str(roster), "--only", "student-dan"], backend=backend, out=out.append) == 2
+    assert "--only 'student-dan' is no stack of this class" in out[-1]

@@ -136,3 +136,11 @@ def test_plan_refuses_invalid_class_settings_for_every_student():
         plan_class(students, ClassOptions(extra={"jobWorkrs": "3"}))
     with pytest.raises(PlanError, match="trail stack 'student-ann' has the name of a student stack"):
         plan_class(students, ClassOptions(trail_stack="student-ann"))
+
+
+def test_shared_trail_class_refuses_a_bucket_the_trail_would_not_see():
+    students = parse_roster("name,email\nAnn,ann@example.com\n")
+    with pytest.raises(PlanError, match="does not start with 'etl-ttt-demo-student-'"):
+        plan_class(students, ClassOptions(extra={"dataBucketName": "my-own-bucket-for-ann"}))
+    # Without the class trail the bucket may be named freely.
+    plan_class(students, ClassOptions(trail_mode="per-stack", extra={"dataBucketName": "my-own-bucket-for-ann"}))

@@ -22,6 +22,7 @@ from workshop.plan import (
     ClassOptions,
     ClassPlan,
     PlanError,
+    only,
     plan_class,
     student_settings,
 )
@@ -73,6 +74,8 @@ def _parser() -> argparse.ArgumentParser:
         p.add_argument("--from-aws", action="store_true", help="read quotas and usage with boto3 (needs credentials)")
 
     def run_options(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--only", action="append", metavar="STACK",
+                       help="only this stack (repeatable; a student stack, or the trail stack)")
         p.add_argument("--parallel", type=int, default=8, help="stacks at a time (default 8)")
         p.add_argument("--attempts", type=int, default=4, help="attempts per stack for transient errors (default 4)")
 
@@ -199,6 +202,8 @@ def _run(args, backend: StackBackend | None, out, sleep) -> int:
         out(f"wrote {len(paths) - 1} handout(s) and an index to {args.out}")
         return EXIT_OK
 
+    if args.only:
+        plan = only(plan, args.only)
     if args.parallel < 1 or args.attempts < 1:
         raise UsageError("--parallel and --attempts must be at least 1")
     if backend is None:
@@ -214,7 +219,7 @@ def _run(args, backend: StackBackend | None, out, sleep) -> int:
     if sleep is not None:
         kwargs["sleep"] = sleep
     if args.command == "up":
-        if not args.skip_preflight and not _preflight(args, len(students), out):
+        if not args.skip_preflight and not _preflight(args, len(plan.students), out):
             out("nothing created: the class does not fit the account's quotas (see above)")
             return EXIT_REFUSED
         report = orchestrate.up_class(plan, backend, **kwargs)

@@ -127,6 +127,16 @@ def _full(project: str, values: dict[str, str], region: str) -> dict[str, str]:
     return {"aws:region": region, **{f"{project}:{k}": v for k, v in values.items()}}
 
 
+def only(plan: ClassPlan, stacks: list[str]) -> ClassPlan:
+    """The part of the plan naming these stacks (student stacks or the trail stack)."""
+    known = {spec.stack for spec in plan.all_stacks}
+    unknown = sorted(set(stacks) - known)
+    if unknown:
+        raise PlanError([f"--only {name!r} is no stack of this class (see the plan command)" for name in unknown])
+    trail = plan.trail if plan.trail and plan.trail.stack in stacks else None
+    return ClassPlan(plan.options, trail, [spec for spec in plan.students if spec.stack in stacks])
+
+
 def plan_class(students: list[Student], options: ClassOptions) -> ClassPlan:
     """The stacks of the class, or PlanError naming every clash and invalid setting."""
     problems: list[str] = []
@@ -139,10 +149,16 @@ def plan_class(students: list[Student], options: ClassOptions) -> ClassPlan:
         except SettingsError as error:
             problems.extend(f"line {student.line} ({student.name}): {p}" for p in error.problems)
         try:
-            physical = physical_names(student.stack, options.account, options.region).as_dict()
+            physical = physical_names(student.stack, options.account, options.region,
+                                      data_bucket=values.get("dataBucketName") or None,
+                                      database=values.get("databaseName") or None).as_dict()
         except ValueError as error:
             problems.append(f"line {student.line} ({student.name}): {error}")
             continue
+        if options.trail_mode == "shared" and not physical["data_bucket"].startswith(class_bucket_prefix()):
+            problems.append(f"line {student.line} ({student.name}): data bucket {physical['data_bucket']!r} does not "
+                            f"start with {class_bucket_prefix()!r}, so the class trail would not see its uploads; "
+                            "leave dataBucketName unset")
         for kind, name in physical.items():
             # Compare within the namespace AWS checks: all roles share one, buckets are global.
             key = (NAMESPACES.get(kind, kind), name.lower() if kind == "data_bucket" else name)
