@@ -72,3 +72,11 @@ def test_cli_cost_prints_the_total_and_every_assumed_price_with_its_date():
         assert name in text
     assert main(["cost", "--students", "0"], out=out.append) == 2
     assert main(["cost", "--students", "2", "--trail-mode", "none"], out=out.append) == 2
+
+
+def test_monthly_items_per_stack_match_what_the_program_creates():
+    from conftest import render_stack
+
+    mocks = render_stack({"trailMode": "shared", "sharedTrailName": "etl-ttt-demo-class-trail"}, stack="student-cost")
+    assert len(mocks.of_type("aws:kms/key:Key")) == cost.KMS_KEYS_PER_STACK
+    assert len(mocks.of_type("aws:cloudwatch/metricAlarm:MetricAlarm")) == cost.ALARMS_PER_STACK

@@ -194,11 +194,18 @@ def per_upload(settings: PipelineSettings, run: RunAssumptions) -> list[Line]:
     ]
 
 
+# What one student stack keeps that is billed by the month (tests count them in a render of the program).
+KMS_KEYS_PER_STACK = 1
+ALARMS_PER_STACK = 2
+
+
 def per_student_day(run: RunAssumptions, uploads: int) -> list[Line]:
-    """What a student's stack costs for one day whatever the uploads do: the KMS key, storage."""
+    """What a student's stack costs for one day whatever the uploads do: key, alarms, storage."""
     stored_gb = uploads * run.stored_mb_per_run / 1024
     return [
-        Line("KMS key (one per stack)", "1 key x 1 day", prices.KMS_KEY_MONTH / 30),
+        Line("KMS key", f"{KMS_KEYS_PER_STACK} key x 1 day", KMS_KEYS_PER_STACK * prices.KMS_KEY_MONTH / 30),
+        Line("CloudWatch alarms", f"{ALARMS_PER_STACK} alarms x 1 day",
+             ALARMS_PER_STACK * prices.CLOUDWATCH_ALARM_MONTH / 30),
         Line("S3 storage", f"{stored_gb * 1024:g} MB x 1 day", stored_gb * prices.S3_STORAGE_GB_MONTH / 30),
     ]
 

@@ -44,7 +44,8 @@ def table_name(output_prefix: str) -> str:
 def page(student: Student, account: str, region: str, *, partition: str = "aws",
          settings: Settings | None = None, trail_note: str = "") -> Page:
     settings = settings or Settings()
-    names = physical_names(student.stack, account, region)
+    names = physical_names(student.stack, account, region, data_bucket=settings.data_bucket_name or None,
+                           database=settings.database_name or None)
     layout = bucket_layout(settings.watched_prefix, settings.output_prefix)
     arns = Arns(partition, region, account)
     upload_uri = f"s3://{names.data_bucket}/{layout.watched}"

@@ -30,6 +30,8 @@ S3_STORAGE_GB_MONTH = 0.023
 CLOUDWATCH_LOGS_INGEST_PER_GB = 0.50
 KMS_KEY_MONTH = 1.00
 """Each customer managed key, prorated hourly; every student stack has one."""
+CLOUDWATCH_ALARM_MONTH = 0.10
+"""Standard-resolution metric alarm, per alarm-month, prorated."""
 SNS_SQS = 0.0
 """A handful of SNS/SQS requests per run: below a cent, counted as zero."""
 
@@ -49,5 +51,6 @@ ALL = {
     "S3 Standard storage, per GB-month": S3_STORAGE_GB_MONTH,
     "CloudWatch Logs ingestion, per GB": CLOUDWATCH_LOGS_INGEST_PER_GB,
     "KMS customer managed key, per month": KMS_KEY_MONTH,
+    "CloudWatch metric alarm, per month": CLOUDWATCH_ALARM_MONTH,
     "SNS / SQS (a few requests per run)": SNS_SQS,
 }
