@@ -1,0 +1,94 @@
+"""Each kind of bad input fails with a message naming the problem; the input is never changed."""
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from glue_jobs.config import SettingsError, load_config
+from glue_jobs.dedup import main, run
+from glue_jobs.validation import InputError, check_header
+from tests.dedup_fixtures import SAMPLE, SETTINGS, sha256
+
+HEADER = SAMPLE.read_text(encoding="utf-8").splitlines()[0]
+ROWS = SAMPLE.read_text(encoding="utf-8").splitlines()[1:]
+
+
+def _write(tmp_path, name, data: bytes):
+    p = tmp_path / name
+    p.write_bytes(data)
+    return p
+
+
+BAD = {
+    "empty": (b"", "empty file"),
+    "header_only": ((HEADER + "\n").encode(), "header only"),
+    "missing_columns": (
+        ("\n".join([HEADER.replace("c_email_address", "email").replace("c_birth_year", "yob")] + ROWS[:5]) + "\n").encode(),
+        "missing required column(s) ['c_email_address', 'c_birth_year']"),
+    "wrong_delimiter": (("\n".join(ln.replace(",", ";") for ln in [HEADER] + ROWS[:5]) + "\n").encode(),
+                        "wrong delimiter, the header is semicolon-separated"),
+    "latin1": (("\n".join([HEADER] + ROWS[:5]) + "\n").encode() + "1,X,1,1,1,1,1,Mr.,Jos\u00e9,P\u00e9rez,N,1,1,1970,SPAIN,,j@x.org,1\n".encode("latin-1"),
+               "bad encoding, not UTF-8 (byte 0xe9 on line 7)"),
+    "utf16": (("\n".join([HEADER] + ROWS[:5]) + "\n").encode("utf-16"), "bad encoding, the file is UTF-16"),
+    "ragged": (("\n".join([HEADER] + ROWS[:5] + ["a,b,c"]) + "\n").encode(), "malformed CSV"),
+    "duplicate_ids": (("\n".join([HEADER] + ROWS[:5] + ROWS[:1]) + "\n").encode(),
+                      "id column 'c_customer_id' is not unique"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD))
+def test_bad_input_fails_naming_the_problem_and_leaves_input_alone(tmp_path, case, capsys):
+    data, message = BAD[case]
+    path = _write(tmp_path, f"{case}.csv", data)
+    before = sha256(path)
+    out = tmp_path / "out"
+    with pytest.raises(InputError) as err:
+        run(path, out, SETTINGS, quiet=True)
+    assert message in str(err.value)
+    assert str(path) in str(err.value)
+    assert sha256(path) == before
+    assert not (out / "deduplicated").exists() and not (out / "matches").exists()
+
+
+def test_missing_object(tmp_path):
+    with pytest.raises(InputError, match="input file not found"):
+        run(tmp_path / "nope.csv", tmp_path / "out", SETTINGS, quiet=True)
+
+
+def test_command_exits_2_with_the_message(tmp_path, capsys):
+    path = _write(tmp_path, "empty.csv", b"")
+    assert main([str(path), "--output", str(tmp_path / "out")]) == 2
+    assert "error:" in capsys.readouterr().err
+
+
+def test_failed_run_keeps_previous_published_output(tmp_path):
+    out = tmp_path / "out"
+    good = tmp_path / "good.csv"
+    shutil.copy(SAMPLE, good)
+    run(good, out, SETTINGS, quiet=True)
+    published = sha256(out / "deduplicated" / "good.csv")
+    bad = _write(tmp_path, "good.csv.bad", (HEADER + "\n").encode())
+    with pytest.raises(InputError):
+        run(bad, out, SETTINGS, quiet=True)
+    assert sha256(out / "deduplicated" / "good.csv") == published
+
+
+def test_header_check_on_a_truncated_s3_sample():
+    """The Glue wrapper passes only the first bytes of a big object: a cut header-only
+    sample is not 'header only', and a cut UTF-8 character is not bad encoding."""
+    cfg = load_config(SETTINGS)
+    sample = (HEADER + "\n" + ROWS[0] + "\nJos\u00e9").encode()[:-1]
+    cols = check_header(sample, "s3://b/k", cfg.required_columns, total_size=10_000_000)
+    assert cols[:2] == ["c_customer_sk", "c_customer_id"]
+    with pytest.raises(InputError, match="header only"):
+        check_header((HEADER + "\n").encode(), "s3://b/k", cfg.required_columns, total_size=len(HEADER) + 1)
+
+
+def test_bad_settings_name_the_key(tmp_path):
+    p = tmp_path / "s.json"
+    p.write_text('{"id_column": "id", "fields": {"n": {"kind": "nickname", "column": "x"}}}')
+    with pytest.raises(SettingsError, match=r"fields\.n\.kind"):
+        load_config(p)
+    with pytest.raises(SettingsError, match="settings file not found"):
+        load_config(tmp_path / "missing.json")
