@@ -139,7 +139,10 @@ def _preflight(args, students: int, out) -> bool:
     if args.from_aws:
         from workshop.aws_quotas import read_account
 
-        aws_usage, aws_quotas = read_account(options.region)
+        try:
+            aws_usage, aws_quotas = read_account(options.region)
+        except ImportError:
+            raise UsageError("--from-aws needs boto3: pip install boto3 (or give --usage/--quota)") from None
         usage, quotas = {**aws_usage, **usage}, {**aws_quotas, **quotas}
     runs = int(options.extra.get("jobMaxConcurrentRuns", 1))
     shape = preflight.ClassShape(students, options.trail_mode, options.trigger_source, runs)
