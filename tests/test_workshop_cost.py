@@ -80,3 +80,11 @@ def test_monthly_items_per_stack_match_what_the_program_creates():
     mocks = render_stack({"trailMode": "shared", "sharedTrailName": "etl-ttt-demo-class-trail"}, stack="student-cost")
     assert len(mocks.of_type("aws:kms/key:Key")) == cost.KMS_KEYS_PER_STACK
     assert len(mocks.of_type("aws:cloudwatch/metricAlarm:MetricAlarm")) == cost.ALARMS_PER_STACK
+
+
+def test_data_events_follow_what_each_trail_mode_records():
+    run = cost.RunAssumptions(pipeline_objects_written=7)
+    assert cost.data_events_per_upload(cost.PipelineSettings(trail_mode="shared"), run) == 8
+    assert cost.data_events_per_upload(cost.PipelineSettings(trail_mode="per-stack"), run) == 1
+    assert cost.data_events_per_upload(
+        cost.PipelineSettings(trail_mode="none", trigger_source="s3-eventbridge"), run) == 0

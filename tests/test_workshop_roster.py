@@ -144,3 +144,13 @@ def test_shared_trail_class_refuses_a_bucket_the_trail_would_not_see():
         plan_class(students, ClassOptions(extra={"dataBucketName": "my-own-bucket-for-ann"}))
     # Without the class trail the bucket may be named freely.
     plan_class(students, ClassOptions(trail_mode="per-stack", extra={"dataBucketName": "my-own-bucket-for-ann"}))
+
+
+def test_settings_the_command_owns_cannot_be_overridden_with_set():
+    students = parse_roster("name,email\nAnn,ann@example.com\n")
+    with pytest.raises(PlanError) as caught:
+        plan_class(students, ClassOptions(extra={"trailMode": "per-stack", "owner": "me", "logLevel": "ALL"}))
+    assert caught.value.problems == [
+        "--set owner: set per class by the workshop command; use the roster's name column",
+        "--set trailMode: set per class by the workshop command; use --trail-mode",
+    ]

@@ -48,6 +48,16 @@ NAMESPACES = {
 }
 
 
+# Settings the workshop command sets itself, and the option that controls each.
+RESERVED = {
+    "owner": "the roster's name column",
+    "notificationEmail": "the roster's email column",
+    "trailMode": "--trail-mode",
+    "sharedTrailName": "--trail-name",
+    "triggerSource": "--trigger-source",
+}
+
+
 def class_bucket_prefix(stack_prefix: str = STACK_PREFIX) -> str:
     """The start of every student's data bucket name: ``etl-ttt-demo-student-``.
 
@@ -139,7 +149,8 @@ def only(plan: ClassPlan, stacks: list[str]) -> ClassPlan:
 
 def plan_class(students: list[Student], options: ClassOptions) -> ClassPlan:
     """The stacks of the class, or PlanError naming every clash and invalid setting."""
-    problems: list[str] = []
+    problems: list[str] = [f"--set {key}: set per class by the workshop command; use {flag}"
+                           for key, flag in RESERVED.items() if key in options.extra]
     specs = []
     owners: dict[tuple[str, str], str] = {}
     for student in students:
