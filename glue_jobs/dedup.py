@@ -90,7 +90,7 @@ def publish_local(staging: Path, output: Path) -> dict[str, Path]:
 
 
 def run(input_path: Path, output: Path, settings: Path, fmt: str = "csv", threads: int | None = None,
-        quiet: bool = False) -> DedupResult:
+        quiet: bool = False, verbose: bool = False) -> DedupResult:
     t0 = time.perf_counter()
     cfg = load_config(settings)
     engine = DuckDBEngine(threads=threads)
@@ -99,8 +99,13 @@ def run(input_path: Path, output: Path, settings: Path, fmt: str = "csv", thread
     written = write_outputs(engine, result, output, input_path.stem, fmt, cfg)
     elapsed = time.perf_counter() - t0
     if not quiet:
-        for w in result.model.warnings:
-            print(f"model warning: {w}", file=sys.stderr)
+        untrained = [w for w in result.model.warnings if "not observed" in w or "not fully trained" in w]
+        if verbose:
+            for w in result.model.warnings:
+                print(f"model warning: {w.strip()}", file=sys.stderr)
+        elif untrained:
+            print(f"note: {len(untrained)} model parameter(s) not observed in training kept Splink's "
+                  "defaults (normal on small files; --verbose lists them)", file=sys.stderr)
         print(f"records in:         {result.records_in}")
         print(f"clusters:           {result.clusters}")
         print(f"duplicates removed: {result.duplicates_removed}")
@@ -120,9 +125,10 @@ def main(argv: list[str] | None = None) -> int:
                     help="column-mapping settings JSON (default: TPC-DS customer)")
     ap.add_argument("--format", choices=("csv", "parquet"), default="csv")
     ap.add_argument("--threads", type=int, default=None, help="DuckDB threads (default: all cores)")
+    ap.add_argument("--verbose", action="store_true", help="print the model's training warnings")
     a = ap.parse_args(argv)
     try:
-        run(a.input, a.output, a.settings, a.format, a.threads)
+        run(a.input, a.output, a.settings, a.format, a.threads, verbose=a.verbose)
     except (InputError, SettingsError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

@@ -1,0 +1,40 @@
+"""A bare Splink run with the job's settings on the same file: the speed baseline.
+
+    python -m benchmarks.bare_splink INPUT.csv [--settings FILE]
+
+Only what Splink needs: read the CSV into DuckDB, derive the columns the
+settings compare, train (same calls), predict, cluster. No input checks, no
+survivors, no output files.
+"""
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+from benchmarks.datasets import TPCDS_SETTINGS
+from glue_jobs.config import load_config
+from glue_jobs.dedup_core import STD_TABLE, DuckDBEngine, run_splink, standardise_sql
+
+
+def main(argv=None) -> float:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("input", type=Path)
+    ap.add_argument("--settings", type=Path, default=TPCDS_SETTINGS)
+    a = ap.parse_args(argv)
+    t = time.perf_counter()
+    cfg = load_config(a.settings)
+    engine = DuckDBEngine()
+    lit = str(a.input).replace("'", "''")
+    engine.con.execute(f"CREATE TABLE raw AS SELECT * FROM read_csv('{lit}', header = true, all_varchar = true)")
+    n = engine.scalar("SELECT count(*) FROM raw")
+    engine.create(STD_TABLE, standardise_sql(engine, cfg, "raw"))
+    clusters, _ = run_splink(engine, cfg, STD_TABLE, n)
+    k = engine.scalar(f"SELECT count(DISTINCT cluster_id) FROM {clusters}")
+    secs = time.perf_counter() - t
+    print(f"bare splink: {n} records -> {k} clusters in {secs:.1f} s")
+    return secs
+
+
+if __name__ == "__main__":
+    main()
