@@ -209,7 +209,7 @@ def _cross_checks(s: Settings) -> list[str]:
         problems.append("trailMode: 'none' records no CloudTrail events, so triggerSource 'cloudtrail' would never fire; "
                         "use triggerSource 's3-eventbridge' or trailMode 'per-stack'/'shared'")
     if s.trail_mode == "shared" and not s.shared_trail_name:
-        problems.append("sharedTrailName: required when trailMode is 'shared' (the name of the class trail, see workshop/)")
+        problems.append("sharedTrailName: required when trailMode is 'shared' (the name of the class trail, see shared_trail/ and docs/instructor-runbook.md)")
     if s.notification_email and not _EMAIL_RE.match(s.notification_email):
         problems.append(f"notificationEmail: {s.notification_email!r} is not an e-mail address (name@example.com)")
     if s.log_retention_days not in LOG_RETENTION_DAYS:

@@ -180,7 +180,6 @@ def generate(n_entities: int, dup_rate: float = 0.06, seed: int = 42) -> tuple[p
         r"@(.*)$", lambda m: "@" + m.group(1).lower(), regex=True))
     login = _uniquify(fl.str[0] + ll)
 
-    sk = np.arange(1, n + 1)
     base = pd.DataFrame({
         "entity_id": np.arange(n),
         "c_salutation": np.array(SALUTATIONS)[rng.integers(0, len(SALUTATIONS), n)],
