@@ -8,7 +8,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
-from typing import BinaryIO, Iterable, List
+from typing import BinaryIO, Iterable
 
 SAMPLE_BYTES = 64 * 1024
 _OTHER_DELIMITERS = {";": "semicolon", "\t": "tab", "|": "pipe"}
