@@ -23,7 +23,10 @@ def service_role(
 ) -> tuple[aws.iam.Role, aws.iam.RolePolicy]:
     """``<name>-role`` assumable by ``service`` only (for this account / source), with ``<name>-policy``.
 
-    ``policy`` is the JSON policy document, plain or an Output.
+    ``policy`` is the JSON policy document, plain or an Output. Pass
+    ``account_id`` / ``source_arn`` only for services that AWS documents to send
+    ``aws:SourceAccount`` / ``aws:SourceArn`` when they assume a role: a condition
+    on a key the service doesn't send denies every AssumeRole.
     """
     role = aws.iam.Role(
         f"{name}-role",

@@ -60,7 +60,8 @@ class Crawler(pulumi.ComponentResource):
             policy=policy,
             parent=self,
             description=f"Glue crawler {args.crawler_name}: reads s3://{args.bucket}/{args.output_prefix}",
-            account_id=args.arns.account_id,
+            # Glue documents no confused-deputy keys for its service role; iam:PassRole
+            # decides who may hand the role to Glue, and roles can't be passed across accounts.
         )
         self.crawler = aws.glue.Crawler(
             name,

@@ -110,7 +110,8 @@ class DedupJob(pulumi.ComponentResource):
             parent=self,
             description=f"Glue job {args.job_name}: reads s3://{args.bucket}/{args.watched_prefix}, "
             f"writes s3://{args.bucket}/{args.output_prefix}",
-            account_id=arns.account_id,
+            # Glue documents no confused-deputy keys for its service role; iam:PassRole
+            # decides who may hand the role to Glue, and roles can't be passed across accounts.
         )
 
         # Glue 5.0 writes to <prefix>/error and <prefix>/output; created here so they have a retention.

@@ -477,8 +477,15 @@ def check_no_managed_policies(typ: str, props: Mapping, *, allowed: Iterable[str
     return []
 
 
+# Services that AWS documents no aws:SourceAccount / aws:SourceArn for when they assume a
+# service role: a condition on a key the service doesn't send would deny every AssumeRole.
+# iam:PassRole decides who may hand such a role to the service.
+SERVICES_WITHOUT_SOURCE_KEYS = frozenset({"glue.amazonaws.com"})
+
+
 def check_trust_policy(typ: str, props: Mapping) -> list[str]:
-    """Roles are assumable by one AWS service, limited to this account (confused deputy)."""
+    """Roles are assumable by one AWS service, limited to this account (confused deputy)
+    where the service sends the source keys."""
     if typ != ROLE:
         return []
     document = parse_json(props.get("assumeRolePolicy"))
@@ -495,6 +502,8 @@ def check_trust_policy(typ: str, props: Mapping) -> list[str]:
             continue
         conditions = statement.get("Condition") or {}
         keys = {k for block in conditions.values() if isinstance(block, Mapping) for k in block}
+        if set(services) <= SERVICES_WITHOUT_SOURCE_KEYS:
+            continue
         if not keys & {"aws:SourceAccount", "aws:SourceArn", "aws:SourceOrgID"}:
             problems.append(f"trust statement #{i} must limit the service with aws:SourceAccount or aws:SourceArn")
     return problems

@@ -89,7 +89,7 @@ TRAIL = {
     ]}],
 }
 TRUST = {"Version": "2012-10-17", "Statement": [{
-    "Effect": "Allow", "Principal": {"Service": "glue.amazonaws.com"}, "Action": "sts:AssumeRole",
+    "Effect": "Allow", "Principal": {"Service": "states.amazonaws.com"}, "Action": "sts:AssumeRole",
     "Condition": {"StringEquals": {"aws:SourceAccount": "123456789012"}}}]}
 
 
@@ -567,3 +567,12 @@ def test_rendered_stack_passes_the_pack_through_the_engine_api(stack, pack):
             config = {"requireDataProtection": label == "prod-kms"} if policy.name == "data-protection" else {}
             problems += [f"{policy.name}: {m}" for m in _run(policy, StackValidationArgs(resources, config))]
     assert problems == [], f"{label} stack violates the policy pack:\n" + "\n".join(problems)
+
+
+def test_glue_trust_needs_no_source_condition_but_others_do():
+    """Glue sends no aws:SourceAccount when it assumes its role: a condition would deny every run."""
+    glue = {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"Service": "glue.amazonaws.com"}, "Action": "sts:AssumeRole"}]}
+    assert checks.check_trust_policy(checks.ROLE, {"assumeRolePolicy": json.dumps(glue)}) == []
+    events = _with(glue, "Statement", [{**glue["Statement"][0], "Principal": {"Service": "events.amazonaws.com"}}])
+    assert checks.check_trust_policy(checks.ROLE, {"assumeRolePolicy": json.dumps(events)}) != []
