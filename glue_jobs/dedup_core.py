@@ -478,11 +478,16 @@ def survivors_sql(engine: Engine, cfg: DedupConfig, cols: list[str], matches_tab
         f"CASE WHEN {_nullif_blank(f'CAST({_quote(engine, c)} AS STRING)')} IS NULL THEN 0 ELSE 1 END"
         for c in cols)
     plain = ", ".join(_quote(engine, c) for c in cols)
+    # most clusters are singletons: rank only the records of clusters with 2+ members
     return f"""
+        WITH sized AS (
+          SELECT *, count(*) OVER (PARTITION BY {MATCH_ID}) AS n FROM {matches_table})
+        SELECT {plain} FROM sized WHERE n = 1
+        UNION ALL
         SELECT {plain} FROM (
           SELECT {plain}, row_number() OVER (
             PARTITION BY {MATCH_ID} ORDER BY ({filled}) DESC, CAST({qid} AS STRING) ASC) AS rn
-          FROM {matches_table}) s
+          FROM sized WHERE n > 1) s
         WHERE rn = 1"""
 
 

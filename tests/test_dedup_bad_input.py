@@ -92,3 +92,17 @@ def test_bad_settings_name_the_key(tmp_path):
         load_config(p)
     with pytest.raises(SettingsError, match="settings file not found"):
         load_config(tmp_path / "missing.json")
+
+
+def test_bad_encoding_past_the_checked_header_sample(tmp_path):
+    """Only the first 64 KB are checked up front; DuckDB finds later bad bytes and the
+    message still names the line."""
+    body = "\n".join(ROWS)
+    copies = "\n".join(body.replace("AAAAAAAA", f"BBBBBBB{i}") for i in range(1, 4))
+    data = (HEADER + "\n" + body + "\n" + copies + "\n").encode()
+    assert len(data) > 64 * 1024
+    path = _write(tmp_path, "late.csv", data + "1,X9,1,1,1,1,1,Mr.,Jos\u00e9,P\u00e9rez,N,1,1,1970,SPAIN,,j@x.org,1\n".encode("latin-1"))
+    before = sha256(path)
+    with pytest.raises(InputError, match=r"bad encoding, not UTF-8 \(byte 0xe9 on line 2142\)"):
+        run(path, tmp_path / "out", SETTINGS, quiet=True)
+    assert sha256(path) == before
