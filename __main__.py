@@ -8,6 +8,7 @@ import pulumi
 import pulumi_aws as aws
 
 from builders.arns import Arns
+from builders.event_patterns import KEY_ENCODING
 from builders.layout import bucket_layout
 from builders.names import physical_names
 from builders.settings import load_settings
@@ -147,6 +148,7 @@ workflow = Workflow(
         crawler_name=names.crawler,
         kms_key_arn=encryption.key_arn,
         crawl_timeout_minutes=settings.crawl_timeout_minutes,
+        source_key_encoding=KEY_ENCODING[settings.trigger_source],
         log_level=settings.log_level,
         log_retention_days=settings.log_retention_days,
         notification_email=settings.notification_email,

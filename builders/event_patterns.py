@@ -71,6 +71,10 @@ _INPUT_PATHS = {
     },
 }
 
+# S3's event notifications URL-encode object keys ("a b.csv" arrives as "a+b.csv");
+# CloudTrail logs the key as requested. The job decodes accordingly.
+KEY_ENCODING = {CLOUDTRAIL: "none", S3_EVENTBRIDGE: "url"}
+
 INPUT_TEMPLATE = (
     '{"bucket": <bucket>, "key": <key>, "trigger": <trigger>, '
     '"eventId": <eventId>, "eventTime": <eventTime>}'

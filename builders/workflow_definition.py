@@ -45,13 +45,16 @@ class RetryPolicy:
     max_attempts: int
     backoff_rate: float
     max_delay_seconds: int
+    jitter: str = "FULL"
+    """FULL: each wait is random between 0 and its backoff (spreads retries); NONE: exactly the backoff."""
 
     def total_wait_seconds(self) -> float:
-        """The longest time all retries together can wait (before jitter shortens it)."""
-        return sum(
+        """What all retries together wait: exactly (NONE), or on average (FULL jitter halves it)."""
+        backoff = sum(
             min(self.interval_seconds * self.backoff_rate**attempt, self.max_delay_seconds)
             for attempt in range(self.max_attempts)
         )
+        return backoff if self.jitter == "NONE" else backoff / 2
 
     def as_asl(self, errors: list[str]) -> dict:
         return {
@@ -60,14 +63,17 @@ class RetryPolicy:
             "MaxAttempts": self.max_attempts,
             "BackoffRate": self.backoff_rate,
             "MaxDelaySeconds": self.max_delay_seconds,
-            "JitterStrategy": "FULL",
+            "JitterStrategy": self.jitter,
         }
 
 
 # A burst of ten uploads with one concurrent run allowed: the tenth execution
 # waits for nine job runs (a few minutes each). 20 attempts, 60 s doubling,
-# capped at 5 min, wait up to ~87 min in all: room for nine 8-minute runs.
-CONCURRENT_RUNS_RETRY = RetryPolicy(interval_seconds=60, max_attempts=20, backoff_rate=2.0, max_delay_seconds=300)
+# capped at 5 min, no jitter (it would halve the wait on average): 92 min in
+# all, room for nine 8-minute runs. The executions' own start times spread them.
+CONCURRENT_RUNS_RETRY = RetryPolicy(
+    interval_seconds=60, max_attempts=20, backoff_rate=2.0, max_delay_seconds=300, jitter="NONE"
+)
 # Another crawl (a schedule, a person, a second execution) holds the crawler.
 CRAWLER_RUNNING_RETRY = RetryPolicy(interval_seconds=30, max_attempts=10, backoff_rate=2.0, max_delay_seconds=300)
 # Throttling and transient service errors of any AWS call.
@@ -82,6 +88,8 @@ class WorkflowSpec:
     topic_arn: str
     crawl_timeout_minutes: int = 30
     poll_seconds: int = 30
+    source_key_encoding: str = "none"
+    """How the trigger writes the key: ``none`` (CloudTrail) or ``url`` (S3 event notifications)."""
     comment: str = "Deduplicate an uploaded customer file and catalog the result (AWS Glue workshop, Step Functions lab)"
 
     @property
@@ -106,7 +114,11 @@ def build_definition(spec: WorkflowSpec) -> dict:
                 "Resource": GLUE_JOB_SYNC,
                 "Parameters": {
                     "JobName": spec.job_name,
-                    "Arguments": {"--source_bucket.$": "$.bucket", "--source_key.$": "$.key"},
+                    "Arguments": {
+                        "--source_bucket.$": "$.bucket",
+                        "--source_key.$": "$.key",
+                        "--source_key_encoding": spec.source_key_encoding,
+                    },
                 },
                 "ResultSelector": {"JobRunId.$": "$.Id", "JobRunState.$": "$.JobRunState"},
                 "ResultPath": "$.jobRun",

@@ -30,6 +30,8 @@ class WorkflowArgs:
     kms_key_arn: pulumi.Input[str]
     """Encrypts the failure topic and the log group (CloudWatch alarms need a customer key to publish)."""
     crawl_timeout_minutes: int = 30
+    source_key_encoding: str = "none"
+    """``url`` when the trigger is S3's own event notifications (see builders/event_patterns.py)."""
     log_level: str = "ERROR"
     log_retention_days: int = 30
     notification_email: str = ""
@@ -94,6 +96,7 @@ class Workflow(pulumi.ComponentResource):
                     crawler_name=args.crawler_name,
                     topic_arn=topic_arn,
                     crawl_timeout_minutes=args.crawl_timeout_minutes,
+                    source_key_encoding=args.source_key_encoding,
                 )
             )
         )

@@ -23,6 +23,7 @@ import io
 import re
 import zipfile
 from pathlib import Path
+from urllib.parse import unquote_plus
 
 GLUE_VERSION = "5.0"
 FINDMATCHES_GLUE_VERSION = "2.0"  # end of life 2026-04-01: runs no longer start
@@ -43,7 +44,10 @@ ADDITIONAL_PYTHON_MODULES = "splink==5.0.0,duckdb==2.0.1,sqlglot==30.30.0,pyarro
 OUTPUT_FORMATS = ("csv", "parquet")
 MATCHERS = ("splink", "findmatches")
 # arguments the workflow / Glue pass per run (not defaults)
-RUN_ARGUMENTS = ("--source_bucket", "--source_key", "--JOB_RUN_ID")
+RUN_ARGUMENTS = ("--source_bucket", "--source_key", "--source_key_encoding", "--JOB_RUN_ID")
+# How the workflow's --source_key is written: as CloudTrail logs it ("none"), or
+# URL-encoded as in S3's event notifications ("url": "a b.csv" arrives as "a+b.csv").
+SOURCE_KEY_ENCODINGS = ("none", "url")
 # optional per-run alternative input: the lab's catalog table
 CATALOG_INPUT_ARGUMENTS = ("--source_database", "--source_table")
 
@@ -108,6 +112,15 @@ def job_arguments(*, output_bucket: str, output_prefix: str, matches_prefix: str
     if transform_id:
         args["--transform_id"] = transform_id
     return args
+
+
+def decode_source_key(key: str, encoding: str = "none") -> str:
+    """The object key the workflow passed, decoded as its event source wrote it."""
+    if encoding == "url":
+        return unquote_plus(key)
+    if encoding == "none":
+        return key
+    raise ValueError(f"source_key_encoding must be one of {SOURCE_KEY_ENCODINGS}, got {encoding!r}")
 
 
 def glue_version(matcher: str) -> str:

@@ -8,6 +8,7 @@ Thin on purpose: the data logic is ``glue_jobs.dedup_core`` (shipped in the
   --settings_uri --output_format csv|parquet --matcher splink|findmatches
   [--transform_id]              FindMatches only (Glue 2.0, end of life)
   --source_bucket --source_key  per run, from the workflow (the uploaded object)
+  [--source_key_encoding url]   the key as S3 event notifications write it (URL-encoded)
   or --source_database --source_table  the lab's catalog table, as an option
   --JOB_RUN_ID                  from Glue
 
@@ -23,7 +24,7 @@ import time
 
 REQUIRED = ["JOB_NAME", "JOB_RUN_ID", "output_bucket", "output_prefix", "matches_prefix",
             "staging_prefix", "settings_uri", "output_format", "matcher"]
-OPTIONAL = ["source_bucket", "source_key", "source_database", "source_table", "transform_id"]
+OPTIONAL = ["source_bucket", "source_key", "source_key_encoding", "source_database", "source_table", "transform_id"]
 
 
 def _split_s3(uri: str):
@@ -45,6 +46,10 @@ def resolve_args(argv):
     if has_object == has_table:
         raise ValueError("pass either --source_bucket and --source_key (the uploaded object) "
                          "or --source_database and --source_table (a catalog table)")
+    if has_object:
+        from glue_jobs.contract import decode_source_key
+
+        args["source_key"] = decode_source_key(args["source_key"], args.get("source_key_encoding", "none"))
     return args
 
 

@@ -107,3 +107,10 @@ def test_findmatches_path_parses_as_python_37():
     """Glue 2.0 runs Python 3.7: the modules its path imports must parse there."""
     for rel in [contract.GLUE_ENTRY_POINT] + contract.CORE_MODULE_FILES:
         ast.parse((REPO / rel).read_text(), feature_version=(3, 7))
+
+
+def test_source_key_encoding_is_checked():
+    assert contract.decode_source_key("a+b%28c%29.csv", "url") == "a b(c).csv"
+    assert contract.decode_source_key("a+b.csv", "none") == "a+b.csv"
+    with pytest.raises(ValueError, match="source_key_encoding"):
+        contract.decode_source_key("a.csv", "base64")

@@ -10,10 +10,13 @@ from __future__ import annotations
 import copy
 import json
 import re
+from urllib.parse import quote_plus
 
 import pytest
 from conftest import ACCOUNT, REGION, render_stack, stack_config
 from moto.events.models import EventPattern
+
+from glue_jobs.contract import decode_source_key
 
 RULE = "aws:cloudwatch/eventRule:EventRule"
 TARGET = "aws:cloudwatch/eventTarget:EventTarget"
@@ -198,18 +201,29 @@ def _transform(input_transformer: dict, event: dict) -> dict:
 
 
 @pytest.mark.parametrize("source", ["cloudtrail", "s3-eventbridge"])
-def test_target_hands_the_workflow_the_uploaded_object(rendered, source):
+def test_job_gets_the_uploaded_objects_real_key(rendered, source):
+    """Event → target input → state machine arguments → the job's decoding: the key of the object.
+
+    CloudTrail logs the key as requested; S3's notifications URL-encode it ("a b" → "a+b")."""
     stack = rendered[source]
     target = stack.one(TARGET)
-    key = f'{WATCHED}customers "2026".csv'
-    event = (_cloudtrail_event if source == "cloudtrail" else _s3_event)(_bucket(stack), key)
-    assert _transform(target.inputs["inputTransformer"], copy.deepcopy(event)) | {} == {
+    key = f'{WATCHED}customers "2026" (v2)+final.csv'
+    if source == "cloudtrail":
+        event = _cloudtrail_event(_bucket(stack), key)
+    else:
+        event = _s3_event(_bucket(stack), quote_plus(key, safe="/"))
+    execution_input = _transform(target.inputs["inputTransformer"], copy.deepcopy(event))
+    assert execution_input == {
         "bucket": _bucket(stack),
-        "key": key,
+        "key": event["detail"]["requestParameters"]["key"] if source == "cloudtrail" else event["detail"]["object"]["key"],
         "trigger": "PutObject",
         "eventId": event["id"],
         "eventTime": event["time"],
     }
+    definition = json.loads(stack.one("aws:sfn/stateMachine:StateMachine").inputs["definition"])
+    arguments = definition["States"]["Run dedup job"]["Parameters"]["Arguments"]
+    assert arguments["--source_key.$"] == "$.key"
+    assert decode_source_key(execution_input["key"], arguments["--source_key_encoding"]) == key
 
 
 @pytest.mark.parametrize("source", ["cloudtrail", "s3-eventbridge"])
