@@ -56,6 +56,8 @@ encryption = Encryption(
         security_configuration_name=names.security_configuration,
         s3_encryption=settings.encryption,
         s3_kms_key_arn=settings.kms_key_arn or None,
+        # Retained data must stay readable: keep the stack key if it encrypts the data bucket.
+        retain=keep_data and settings.encryption == "sse-kms" and not settings.kms_key_arn,
         trail_arns=[arns.trail(names.trail)] if settings.trail_mode == "per-stack" and settings.trail_kms_encryption else [],
     ),
     opts=use_provider,
@@ -108,6 +110,7 @@ crawler = Crawler(
         database_name=names.database,
         security_configuration=encryption.security_configuration.name,
         kms_key_arn=encryption.key_arn,
+        data_key_arn=encryption.bucket_key_arn,
     ),
     opts=on_data_bucket,
 )
@@ -132,6 +135,7 @@ job = DedupJob(
         execution_class=settings.job_execution_class,
         security_configuration=encryption.security_configuration.name,
         kms_key_arn=encryption.key_arn,
+        data_key_arn=encryption.bucket_key_arn,
         log_retention_days=settings.log_retention_days,
         database_name=names.database,
         findmatches_table=settings.findmatches_table or None,

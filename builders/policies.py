@@ -60,10 +60,12 @@ def _list_prefixes(arns: Arns, bucket: str, prefixes: list[str]) -> dict:
     )
 
 
-def _kms(key_arn: str | None) -> list[dict]:
-    if not key_arn:
+def _kms(*key_arns: str | None) -> list[dict]:
+    """Use of the given keys (the stack key for logs, the data key for SSE-KMS objects)."""
+    keys = sorted({k for k in key_arns if k})
+    if not keys:
         return []
-    return [allow("UseStackKey", ["kms:Decrypt", "kms:GenerateDataKey"], key_arn)]
+    return [allow("UseKeys", ["kms:Decrypt", "kms:GenerateDataKey"], keys if len(keys) > 1 else keys[0])]
 
 
 def glue_job_policy(
@@ -73,9 +75,10 @@ def glue_job_policy(
     read_prefixes: list[str],
     write_prefixes: list[str],
     kms_key_arn: str | None = None,
+    data_key_arn: str | None = None,
     database: str | None = None,
 ) -> dict:
-    """The dedup job: read the uploads and its script, write its output folders, log."""
+    """The dedup job: read the uploads and its script, write its output folders, log, publish its metrics."""
     statements = [
         allow("ReadInputsAndScript", ["s3:GetObject"], [arns.objects(bucket, p) for p in read_prefixes]),
         allow(
@@ -89,6 +92,8 @@ def glue_job_policy(
             ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents", "logs:AssociateKmsKey"],
             [arns.log_groups("/aws-glue/jobs")],
         ),
+        # --enable-metrics; PutMetricData takes no resource, the namespace condition narrows it.
+        allow("JobMetrics", ["cloudwatch:PutMetricData"], "*", {"StringEquals": {"cloudwatch:namespace": "Glue"}}),
     ]
     if database:
         statements.append(
@@ -98,7 +103,7 @@ def glue_job_policy(
                 [arns.glue_catalog(), arns.glue_database(database), arns.glue_tables(database)],
             )
         )
-    statements.extend(_kms(kms_key_arn))
+    statements.extend(_kms(kms_key_arn, data_key_arn))
     return document(*statements)
 
 
@@ -109,6 +114,7 @@ def crawler_policy(
     output_prefix: str,
     database: str,
     kms_key_arn: str | None = None,
+    data_key_arn: str | None = None,
 ) -> dict:
     """The crawler: read the published folder, maintain its tables in the database, log."""
     return document(
@@ -136,7 +142,7 @@ def crawler_policy(
             ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents", "logs:AssociateKmsKey"],
             [arns.log_groups("/aws-glue/crawlers")],
         ),
-        *_kms(kms_key_arn),
+        *_kms(kms_key_arn, data_key_arn),
     )
 
 
@@ -246,7 +252,8 @@ def trail_bucket_policy(bucket_arn: str, *, account_id: str, trail_arns: list[st
 KEY_ADMIN_ACTIONS = [
     "kms:CancelKeyDeletion", "kms:Create*", "kms:Decrypt", "kms:Delete*", "kms:Describe*",
     "kms:Disable*", "kms:Enable*", "kms:Encrypt", "kms:GenerateDataKey*", "kms:Get*",
-    "kms:List*", "kms:Put*", "kms:ReEncrypt*", "kms:Revoke*", "kms:ScheduleKeyDeletion",
+    "kms:ImportKeyMaterial", "kms:List*", "kms:Put*", "kms:ReEncrypt*", "kms:ReplicateKey",
+    "kms:RetireGrant", "kms:Revoke*", "kms:RotateKeyOnDemand", "kms:ScheduleKeyDeletion",
     "kms:TagResource", "kms:UntagResource", "kms:Update*",
 ]
 
@@ -265,7 +272,7 @@ def kms_key_policy(arns: Arns, *, trail_arns: list[str] | None = None) -> dict:
             "Sid": "AccountAdministersThroughIam",
             "Effect": "Allow",
             "Principal": {"AWS": arns.root()},
-            # AWS's default key policy grants "kms:*"; the same rights, named by group.
+            # AWS's default key policy grants "kms:*"; the key's own actions, named by group.
             "Action": KEY_ADMIN_ACTIONS,
             "Resource": "*",
         },
@@ -303,10 +310,12 @@ def kms_key_policy(arns: Arns, *, trail_arns: list[str] | None = None) -> dict:
                 },
             },
             {
+                # DescribeKey, and Decrypt because the log bucket uses an S3 Bucket Key
+                # (CloudTrail User Guide, "Configure AWS KMS key policies for CloudTrail").
                 "Sid": "CloudTrailDescribeKey",
                 "Effect": "Allow",
                 "Principal": {"Service": "cloudtrail.amazonaws.com"},
-                "Action": "kms:DescribeKey",
+                "Action": ["kms:Decrypt", "kms:DescribeKey"],
                 "Resource": "*",
                 "Condition": {"StringEquals": source},
             },

@@ -138,7 +138,9 @@ _INT_RANGES = {
     "job_workers": (2, 299),
     "job_timeout_minutes": (1, 2880),
     "job_max_concurrent_runs": (1, 1000),
-    "crawl_timeout_minutes": (1, 1440),
+    # Each 30-second poll adds about 13 events to the execution history; a Standard
+    # execution holds 25,000, so the loop must end well before ~960 minutes.
+    "crawl_timeout_minutes": (1, 720),
     "trigger_max_event_age_seconds": (60, 86400),
     "trigger_retry_attempts": (0, 185),
     "trail_log_expiration_days": (1, 3650),
@@ -217,11 +219,14 @@ def _cross_checks(s: Settings) -> list[str]:
                         + ", ".join(map(str, LOG_RETENTION_DAYS)))
     if s.encryption == "sse-s3" and s.kms_key_arn:
         problems.append("kmsKeyArn: set only with encryption 'sse-kms' (with sse-s3 it would be ignored)")
-    if s.kms_key_arn and not re.fullmatch(r"arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:(key|alias)/[\w/-]+", s.kms_key_arn):
-        problems.append(f"kmsKeyArn: {s.kms_key_arn!r} is not a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>)")
+    if s.kms_key_arn and not re.fullmatch(r"arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/[\w-]+", s.kms_key_arn):
+        problems.append(f"kmsKeyArn: {s.kms_key_arn!r} is not a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>; "
+                        "an alias ARN can't be granted in IAM policies)")
     if s.matcher == "findmatches" and not s.findmatches_table:
         problems.append("findmatchesTable: required with matcher 'findmatches' (the catalog table of customers "
                         "the ML transform learns from, e.g. the lab's crawled customer table)")
+    if s.job_execution_class == "FLEX" and s.job_worker_type not in ("G.1X", "G.2X"):
+        problems.append(f"jobExecutionClass: FLEX runs only on G.1X and G.2X workers, not {s.job_worker_type}")
     if s.job_execution_class == "FLEX" and s.matcher == "findmatches":
         problems.append("jobExecutionClass: FLEX needs Glue 3.0 or later; matcher 'findmatches' runs on Glue 2.0")
     if s.owner and not _TAG_RE.match(s.owner):

@@ -25,6 +25,8 @@ class CrawlerArgs:
     table_prefix: str = "ml_final_"
     security_configuration: pulumi.Input[str] | None = None
     kms_key_arn: pulumi.Input[str] | None = None
+    data_key_arn: pulumi.Input[str] | None = None
+    """The key of the bucket's SSE-KMS encryption, when it has one."""
     tags: dict[str, str] = field(default_factory=dict)
 
 
@@ -42,14 +44,15 @@ class Crawler(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: CrawlerArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("etl-ttt-demo:catalog:Crawler", name, None, opts)
-        policy = pulumi.Output.from_input(args.kms_key_arn).apply(
-            lambda key: json.dumps(
+        policy = pulumi.Output.all(args.kms_key_arn, args.data_key_arn).apply(
+            lambda keys: json.dumps(
                 policies.crawler_policy(
                     args.arns,
                     bucket=args.bucket,
                     output_prefix=args.output_prefix,
                     database=args.database_name,
-                    kms_key_arn=key,
+                    kms_key_arn=keys[0],
+                    data_key_arn=keys[1],
                 )
             )
         )

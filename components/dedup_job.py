@@ -44,6 +44,8 @@ class DedupJobArgs:
     execution_class: str = "STANDARD"
     security_configuration: pulumi.Input[str] | None = None
     kms_key_arn: pulumi.Input[str] | None = None
+    data_key_arn: pulumi.Input[str] | None = None
+    """The key of the bucket's SSE-KMS encryption, when it has one."""
     """Encrypts the job's log groups; the job may use it for its S3 writes."""
     log_retention_days: int = 30
     findmatches_table: str | None = None
@@ -90,14 +92,15 @@ class DedupJob(pulumi.ComponentResource):
 
         write_prefixes = [args.output_prefix, args.matches_prefix, args.staging_prefix]
         read_prefixes = [args.watched_prefix, args.scripts_prefix]
-        policy = pulumi.Output.from_input(args.kms_key_arn).apply(
-            lambda key: json.dumps(
+        policy = pulumi.Output.all(args.kms_key_arn, args.data_key_arn).apply(
+            lambda keys: json.dumps(
                 policies.glue_job_policy(
                     arns,
                     bucket=args.bucket,
                     read_prefixes=read_prefixes,
                     write_prefixes=write_prefixes,
-                    kms_key_arn=key,
+                    kms_key_arn=keys[0],
+                    data_key_arn=keys[1],
                     database=args.database_name if args.matcher == "findmatches" else None,
                 )
             )
@@ -185,8 +188,8 @@ class DedupJob(pulumi.ComponentResource):
                 "transform_type": "FIND_MATCHES",
                 "find_matches_parameters": {
                     "primary_key_column_name": "c_customer_id",
-                    "precision_recall_tradeoff": 0.9,
-                    "accuracy_cost_tradeoff": 0.5,
+                    "precision_recall_trade_off": 0.9,
+                    "accuracy_cost_trade_off": 0.5,
                     "enforce_provided_labels": False,
                 },
             },

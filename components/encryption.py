@@ -24,6 +24,8 @@ class EncryptionArgs:
     s3_encryption: str = "sse-s3"
     """``sse-s3``, or ``sse-kms`` with ``s3_kms_key_arn`` or else the key this component creates."""
     s3_kms_key_arn: str | None = None
+    retain: bool = False
+    """Keep the key in AWS when the stack goes (set when it encrypts data that is retained)."""
     trail_arns: list[str] = field(default_factory=list)
     """Trails that encrypt their log files with the key (``trailKmsEncryption``)."""
     tags: dict[str, str] = field(default_factory=dict)
@@ -44,7 +46,7 @@ class Encryption(pulumi.ComponentResource):
             deletion_window_in_days=30,
             policy=json.dumps(policies.kms_key_policy(arns, trail_arns=args.trail_arns)),
             tags=args.tags or None,
-            opts=pulumi.ResourceOptions(parent=self),
+            opts=pulumi.ResourceOptions(parent=self, retain_on_delete=args.retain),
         )
         self.key_arn = self.key.arn
         self.bucket_key_arn: pulumi.Input[str] | None = None

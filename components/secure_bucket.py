@@ -45,7 +45,9 @@ class SecureBucket(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: SecureBucketArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("etl-ttt-demo:storage:SecureBucket", name, None, opts)
-        child = pulumi.ResourceOptions(parent=self)
+        # A retained bucket keeps its safeguards too: removing the stack must not leave it
+        # public-access-unblocked, unversioned or without its TLS-only policy.
+        child = pulumi.ResourceOptions(parent=self, retain_on_delete=args.retain)
 
         self.bucket = aws.s3.Bucket(
             name,

@@ -139,7 +139,8 @@ class Workflow(pulumi.ComponentResource):
                 ),
                 {
                     "id": "unsuccessful",
-                    "expression": "executionsfailed + executionstimedout + executionsaborted",
+                    # Metrics without data points in the period count as 0, not as "no data".
+                    "expression": "FILL(executionsfailed, 0) + FILL(executionstimedout, 0) + FILL(executionsaborted, 0)",
                     "label": "Unsuccessful executions",
                     "return_data": True,
                 },

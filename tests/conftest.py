@@ -132,6 +132,32 @@ class RecordingMocks(pulumi.runtime.Mocks):
         return json.loads(value) if isinstance(value, str) else value
 
 
+# Inputs whose keys are the user's own (maps of tags, job arguments, ...), not provider fields.
+FREE_FORM_INPUTS = {"tags", "defaultArguments", "inputPaths", "dimensions", "defaultTags", "assets"}
+
+
+def assert_provider_names(mocks: RecordingMocks) -> None:
+    """Nested inputs reached the provider under its own (camelCase) field names.
+
+    The SDK translates the snake_case keys of an input dict that it knows; a key
+    it doesn't know (a typo) passes through as written, underscores and all.
+    """
+    def walk(value, path):
+        if isinstance(value, dict):
+            for key, item in value.items():
+                if path and path[-1] in FREE_FORM_INPUTS:
+                    continue
+                assert "_" not in key or key.startswith("__"), f"unknown input field {'.'.join([*path, key])}"
+                walk(item, [*path, key])
+        elif isinstance(value, list):
+            for item in value:
+                walk(item, path)
+
+    for resource in mocks.resources:
+        if not resource.typ.startswith("pulumi:"):
+            walk(resource.inputs, [resource.typ, resource.name])
+
+
 def stack_config(stack: str = "dev") -> dict[str, str]:
     """The project-namespace config of ``Pulumi.<stack>.yaml`` (keys without the namespace)."""
     data = yaml.safe_load((REPO / f"Pulumi.{stack}.yaml").read_text())["config"]

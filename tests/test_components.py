@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import render_component
+from conftest import assert_provider_names, render_component
 
 from builders.arns import Arns
 from components import (
@@ -103,6 +103,14 @@ def test_findmatches_creates_the_ml_transform_on_glue_2_only():
     )
     transform = findmatches.one("aws:glue/mLTransform:MLTransform")
     assert transform.inputs["glueVersion"] == "2.0"
+    # The lab's trade-offs reached the provider under its own names.
+    assert transform.inputs["parameters"]["findMatchesParameters"] == {
+        "primaryKeyColumnName": "c_customer_id",
+        "precisionRecallTradeOff": 0.9,
+        "accuracyCostTradeOff": 0.5,
+        "enforceProvidedLabels": False,
+    }
+    assert_provider_names(findmatches)
     job = findmatches.one("aws:glue/job:Job")
     assert job.inputs["glueVersion"] == "2.0"
     assert job.inputs["defaultArguments"]["--transform_id"] == transform.outputs["id"]

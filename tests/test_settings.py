@@ -55,6 +55,9 @@ def test_dev_stack_config_is_valid():
         ({"matcher": "findmatches"}, "findmatchesTable", "required"),
         ({"kmsKeyArn": "arn:aws:kms:eu-west-1:123456789012:key/abc"}, "kmsKeyArn", "sse-kms"),
         ({"jobWorkerTyp": "G.1X"}, "jobWorkerTyp", "unknown setting"),
+        ({"encryption": "sse-kms", "kmsKeyArn": "arn:aws:kms:eu-west-1:123456789012:alias/data"}, "kmsKeyArn", "alias"),
+        ({"jobExecutionClass": "FLEX", "jobWorkerType": "G.4X"}, "jobExecutionClass", "G.1X and G.2X"),
+        ({"crawlTimeoutMinutes": "1000"}, "crawlTimeoutMinutes", "1 to 720"),
     ],
 )
 def test_bad_value_names_the_key_and_the_accepted_form(raw, key, hint):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import ACCOUNT, REGION, render_stack, stack_config
+from conftest import ACCOUNT, REGION, assert_provider_names, render_stack, stack_config
 
 from builders import policies
 from builders.workflow_definition import service_calls
@@ -152,3 +152,65 @@ def test_upload_command_targets_the_watched_folder(dev_stack):
     assert uri == f"s3://{bucket}/etl-ttt-demo/data_analytics_team_folder/"
     assert dev_stack.program["upload_command"].split()[:3] == ["aws", "s3", "cp"]
     assert dev_stack.program["upload_command"].endswith(uri)
+
+
+def test_every_nested_input_uses_the_providers_field_names(dev_stack):
+    assert_provider_names(dev_stack)
+
+
+USER_KEY = "arn:aws:kms:eu-west-1:123456789012:key/0f1e2d3c-4b5a-6978-8a9b-0c1d2e3f4a5b"
+
+
+def _granted_keys(stack, policy_name: str) -> set[str]:
+    policy = json.loads(stack.one("aws:iam/rolePolicy:RolePolicy", policy_name).inputs["policy"])
+    (statement,) = [s for s in policy["Statement"] if "kms:Decrypt" in s["Action"]]
+    resources = statement["Resource"]
+    return set(resources if isinstance(resources, list) else [resources])
+
+
+def test_a_users_kms_key_is_granted_to_whoever_reads_and_writes_the_data():
+    stack = render_stack({**stack_config("dev"), "encryption": "sse-kms", "kmsKeyArn": USER_KEY})
+    (rule,) = stack.one(
+        "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration", "data-encryption"
+    ).inputs["rules"]
+    assert rule["applyServerSideEncryptionByDefault"]["kmsMasterKeyId"] == USER_KEY
+    stack_key = stack.one("aws:kms/key:Key").outputs["arn"]
+    for policy in ("dedup-job-policy", "crawler-policy"):
+        assert _granted_keys(stack, policy) == {USER_KEY, stack_key}, policy
+    glue = stack.one("aws:glue/securityConfiguration:SecurityConfiguration").inputs["encryptionConfiguration"]
+    assert glue["s3Encryption"] == {"s3EncryptionMode": "SSE-KMS", "kmsKeyArn": USER_KEY}
+
+
+def test_the_stack_key_encrypts_data_when_no_key_is_given():
+    stack = render_stack({**stack_config("dev"), "encryption": "sse-kms"})
+    stack_key = stack.one("aws:kms/key:Key").outputs["arn"]
+    (rule,) = stack.one(
+        "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration", "data-encryption"
+    ).inputs["rules"]
+    assert rule["applyServerSideEncryptionByDefault"]["kmsMasterKeyId"] == stack_key
+    assert _granted_keys(stack, "dedup-job-policy") == {stack_key}
+
+
+def test_trail_kms_encryption_lets_only_the_stacks_trail_use_the_key():
+    stack = render_stack({**stack_config("dev"), "trailKmsEncryption": True})
+    trail = stack.one("aws:cloudtrail/trail:Trail")
+    key = stack.one("aws:kms/key:Key")
+    assert trail.inputs["kmsKeyId"] == key.outputs["arn"]
+    statements = json.loads(key.inputs["policy"])["Statement"]
+    cloudtrail = [s for s in statements if s["Principal"] == {"Service": "cloudtrail.amazonaws.com"}]
+    trail_arn = f"arn:aws:cloudtrail:{REGION}:{ACCOUNT}:trail/{trail.inputs['name']}"
+    assert cloudtrail and all(s["Condition"]["StringEquals"]["aws:SourceArn"] == trail_arn for s in cloudtrail)
+    actions = {a for s in cloudtrail for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])}
+    # GenerateDataKey to encrypt, DescribeKey to check it, Decrypt because the log bucket uses a Bucket Key.
+    assert actions == {"kms:GenerateDataKey*", "kms:DescribeKey", "kms:Decrypt"}
+    without = render_stack(stack_config("dev"))
+    assert not [s for s in json.loads(without.one("aws:kms/key:Key").inputs["policy"])["Statement"]
+                if s["Principal"] == {"Service": "cloudtrail.amazonaws.com"}]
+
+
+def test_failure_emails_only_when_an_address_is_set(dev_stack):
+    assert dev_stack.of_type("aws:sns/topicSubscription:TopicSubscription") == []
+    stack = render_stack({**stack_config("dev"), "notificationEmail": "ops@example.com"})
+    subscription = stack.one("aws:sns/topicSubscription:TopicSubscription")
+    assert subscription.inputs["endpoint"] == "ops@example.com"
+    assert subscription.inputs["topic"] == stack.one("aws:sns/topic:Topic").outputs["arn"]
