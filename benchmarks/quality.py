@@ -41,8 +41,13 @@ def main(argv=None) -> list[dict]:
     ap.add_argument("--sizes", default="10k,100k,1m")
     ap.add_argument("--skip-febrl", action="store_true")
     a = ap.parse_args(argv)
+    sizes = [s for s in a.sizes.split(",") if s]
+    known = sorted(name.removeprefix("gen_") for name in datasets.GENERATED)
+    unknown = [s for s in sizes if f"gen_{s}" not in datasets.GENERATED]
+    if unknown:
+        ap.error(f"--sizes: {', '.join(unknown)} not among the generated sets ({', '.join(known)})")
     jobs = [("sample (535)", *datasets.sample(), datasets.TPCDS_SETTINGS)]
-    for size in [s for s in a.sizes.split(",") if s]:
+    for size in sizes:
         jobs.append((f"generated {size}", *datasets.generated(f"gen_{size}"), datasets.TPCDS_SETTINGS))
     if not a.skip_febrl:
         for which in ("febrl2", "febrl3"):
