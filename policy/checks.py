@@ -87,7 +87,7 @@ IAM_POLICY = "aws:iam/policy:Policy"
 MANAGED_ATTACHMENT_TYPES = (
     "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
     "aws:iam/policyAttachment:PolicyAttachment",
-    "aws:iam/rolePoliciesExclusive:RolePoliciesExclusive",
+    "aws:iam/rolePolicyAttachmentsExclusive:RolePolicyAttachmentsExclusive",
 )
 GLUE_DATABASE = "aws:glue/catalogDatabase:CatalogDatabase"
 
@@ -216,8 +216,9 @@ def _principal_is_everyone(principal: Any) -> bool:
     return False
 
 
-def denies_insecure_transport(document: Any, bucket_arn: str | None = None) -> bool:
-    """True when a statement denies every S3 action to everyone when aws:SecureTransport is false."""
+def denies_insecure_transport(document: Any, bucket_arn: str | None = None, bucket_name: str | None = None) -> bool:
+    """True when a statement denies every S3 action to everyone when aws:SecureTransport is false
+    (on the given bucket and its objects, when the bucket is known)."""
     if not isinstance(document, Mapping):
         return False
     for statement in _as_list(document.get("Statement")):
@@ -233,6 +234,9 @@ def denies_insecure_transport(document: Any, bucket_arn: str | None = None) -> b
         resources = set(_as_list(statement.get("Resource")))
         if bucket_arn and not {bucket_arn, f"{bucket_arn}/*"} <= resources:
             continue
+        tails = {r.split(":::", 1)[1] for r in resources if isinstance(r, str) and ":::" in r}
+        if bucket_name and not {bucket_name, f"{bucket_name}/*"} <= tails:
+            continue
         return True
     return False
 
@@ -243,8 +247,10 @@ def check_bucket_policy_tls(typ: str, props: Mapping) -> list[str]:
     document = parse_json(props.get("policy"))
     if not known(document):
         return []
-    if not denies_insecure_transport(document):
-        return ["bucket policy must deny s3:* to everyone when aws:SecureTransport is false"]
+    bucket = props.get("bucket")
+    if not denies_insecure_transport(document, bucket_name=bucket if known(bucket) and bucket else None):
+        return ["bucket policy must deny s3:* to everyone when aws:SecureTransport is false, "
+                "on the bucket and its objects"]
     return []
 
 
@@ -289,13 +295,13 @@ def check_trail_logs_outside_watched(typ: str, props: Mapping) -> list[str]:
     prefixes = _recorded_object_prefixes(props)
     if not known(bucket) or prefixes is None or not bucket:
         return []
-    log_bucket_arn = f"arn:aws:s3:::{bucket}"
     problems = []
     for prefix in prefixes:
-        # arn:aws:s3:::bucket/folder/ or arn:aws:s3 (all objects); compare by bucket.
-        recorded_bucket = prefix.split(":::", 1)[1].split("/", 1)[0] if ":::" in prefix else ""
-        if prefix in ("arn:aws:s3", "arn:aws:s3:::", "arn:aws:s3:::*") or recorded_bucket == bucket:
-            problems.append(f"trail logs go to {log_bucket_arn}, which the trail records ({prefix}): "
+        # arn:<partition>:s3:::<bucket>/<folder>/, a start of bucket names (arn:aws:s3:::etl-ttt-demo-),
+        # or every object (arn:aws:s3, arn:aws:s3:::): does it take in the log bucket's objects?
+        tail = prefix.split(":::", 1)[1] if ":::" in prefix else ""
+        if tail in ("", "*") or f"{bucket}/".startswith(tail) or tail.startswith(f"{bucket}/"):
+            problems.append(f"trail logs go to bucket {bucket}, which the trail records ({prefix}): "
                             "it would record its own log writes; use a log bucket of its own")
     return problems
 
@@ -463,11 +469,12 @@ def check_no_managed_policies(typ: str, props: Mapping, *, allowed: Iterable[str
     """Inline, exactly scoped policies only; a managed policy only where AWS requires one (allow-listed)."""
     allowed = set(allowed)
     if typ in MANAGED_ATTACHMENT_TYPES:
-        arn = props.get("policyArn")
-        if known(arn) and arn not in allowed:
-            return [(f"managed policy {arn} attached; use an inline policy scoped to the stack's ARNs "
-                    "(or allow-list the ARN in the pack config with the reason AWS requires it)")]
-        return []
+        arns = props.get("policyArns") if "policyArns" in props else [props.get("policyArn")]
+        if not known(arns):
+            return []
+        return [(f"managed policy {arn} attached; use an inline policy scoped to the stack's ARNs "
+                 "(or allow-list the ARN in the pack config with the reason AWS requires it)")
+                for arn in arns or [] if known(arn) and arn and arn not in allowed]
     if typ == ROLE:
         arns = props.get("managedPolicyArns")
         if known(arns):
@@ -618,7 +625,8 @@ def check_bucket_companions(resources: list[Res]) -> list[tuple[str, str]]:
                 problems.append((f"bucket {bucket.name} has no {what}", bucket.name))
         for policy in linked["bucket policy"].get(bucket.name, []):
             document = parse_json(policy.props.get("policy"))
-            if known(document) and not denies_insecure_transport(document):
+            arns = sorted(i for i in bucket.ids if isinstance(i, str) and i.startswith("arn:"))
+            if known(document) and not denies_insecure_transport(document, arns[0] if arns else None):
                 problems.append((f"bucket {bucket.name}'s policy doesn't deny non-TLS requests", bucket.name))
         if trail_buckets & bucket.ids:
             for lifecycle in linked["lifecycle configuration"].get(bucket.name, []):
@@ -741,7 +749,7 @@ CONTROLS: dict[str, tuple[str, str]] = {
     "kms-key-rotation": ("Symmetric KMS keys rotate.", "Security Hub KMS.4; checkov CKV_AWS_7"),
     "iam-no-wildcard-actions": (
         "No Allow statement grants '*' or 'service:*', uses NotAction/NotResource, or allows '*' unconditionally.",
-        "Security Hub IAM.1, IAM.21; checkov CKV_AWS_62, CKV_AWS_63, CKV_AWS_286-CKV_AWS_290"),
+        "Security Hub IAM.1, IAM.21; checkov CKV_AWS_62, CKV_AWS_63"),
     "iam-no-managed-policies": ("Roles use inline policies; managed policies only where allow-listed.",
                                 "Security Hub IAM.1/IAM.21 (scope); custom"),
     "iam-trust-scoped-to-service-and-account": (

@@ -111,7 +111,10 @@ def test_preview_on_pull_requests_with_policy_pack_and_comment(workflow):
     assert job["permissions"] == {"contents": "read", "id-token": "write", "pull-requests": "write"}
     (pulumi,) = _steps(job, "pulumi/actions")
     assert pulumi["with"]["command"] == "preview"
-    assert pulumi["with"]["policyPacks"] == "policy"
+    # The base branch's pack: a pull request can't weaken the policies its own preview runs.
+    assert pulumi["with"]["policyPacks"] == "base/policy"
+    base = [s for s in _steps(job, "actions/checkout") if s.get("with", {}).get("path") == "base"]
+    assert base and base[0]["with"]["ref"] == "${{ github.event.pull_request.base.sha }}"
     assert pulumi["with"]["comment-on-pr"] is True
 
 

@@ -576,3 +576,30 @@ def test_glue_trust_needs_no_source_condition_but_others_do():
     assert checks.check_trust_policy(checks.ROLE, {"assumeRolePolicy": json.dumps(glue)}) == []
     events = _with(glue, "Statement", [{**glue["Statement"][0], "Principal": {"Service": "events.amazonaws.com"}}])
     assert checks.check_trust_policy(checks.ROLE, {"assumeRolePolicy": json.dumps(events)}) != []
+
+
+@pytest.mark.parametrize("recorded, flagged", [
+    ("arn:aws:s3:::data/watched/", False),
+    ("arn:aws:s3:::etl-ttt-demo-student-", True),      # the class trail's shape, over its own log bucket
+    ("arn:aws-cn:s3:::", True),                         # every object, another partition
+    ("arn:aws:s3:::etl-ttt-demo-student-logs/x/", True),
+    ("arn:aws:s3:::etl-ttt-demo-other-", False),
+])
+def test_trail_recording_its_own_log_bucket_is_flagged(recorded, flagged):
+    props = {**TRAIL, "s3BucketName": "etl-ttt-demo-student-logs",
+             "advancedEventSelectors": [{"fieldSelectors": [{"field": "resources.ARN", "startsWiths": [recorded]}]}]}
+    assert bool(checks.check_trail_logs_outside_watched(checks.TRAIL, props)) is flagged
+
+
+def test_exclusive_managed_policy_attachments_are_flagged():
+    typ = "aws:iam/rolePolicyAttachmentsExclusive:RolePolicyAttachmentsExclusive"
+    admin = "arn:aws:iam::aws:policy/AdministratorAccess"
+    assert checks.check_no_managed_policies(typ, {"roleName": "r", "policyArns": [admin]})
+    assert checks.check_no_managed_policies(typ, {"roleName": "r", "policyArns": []}) == []
+    inline_names = "aws:iam/rolePoliciesExclusive:RolePoliciesExclusive"
+    assert checks.check_no_managed_policies(inline_names, {"roleName": "r", "policyNames": ["inline"]}) == []
+
+
+def test_tls_statement_must_cover_the_policys_own_bucket():
+    assert checks.check_bucket_policy_tls(checks.BUCKET_POLICY, {"bucket": "b", "policy": _doc(TLS_DENY)}) == []
+    assert checks.check_bucket_policy_tls(checks.BUCKET_POLICY, {"bucket": "other", "policy": _doc(TLS_DENY)})

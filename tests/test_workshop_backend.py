@@ -100,3 +100,11 @@ def test_shared_trail_program_uses_the_repository_virtualenv():
     root = yaml.safe_load((repo / "Pulumi.yaml").read_text())["runtime"]["options"]["virtualenv"]
     trail = yaml.safe_load((repo / "shared_trail" / "Pulumi.yaml").read_text())["runtime"]["options"]["virtualenv"]
     assert (repo / "shared_trail" / trail).resolve() == (repo / root).resolve()
+
+
+def test_settings_dropped_from_the_plan_are_removed_from_the_stack():
+    from workshop.backend import stale_config_keys
+
+    current = ["aws:region", "etl-ttt-demo-dedup:owner", "etl-ttt-demo-dedup:jobExecutionClass", "other:x"]
+    wanted = {"aws:region": "eu-west-1", "etl-ttt-demo-dedup:owner": "Ann"}
+    assert stale_config_keys(current, wanted) == ["etl-ttt-demo-dedup:jobExecutionClass"]

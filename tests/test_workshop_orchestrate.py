@@ -13,7 +13,7 @@ import pytest
 from workshop import orchestrate
 from workshop.cli import main
 from workshop.orchestrate import RetryPolicy, is_transient
-from workshop.plan import ClassOptions, plan_class
+from workshop.plan import ClassOptions, only, plan_class
 from workshop.roster import load_roster, parse_roster
 
 ROSTER = Path(__file__).resolve().parent.parent / "examples" / "students.csv"
@@ -134,6 +134,21 @@ def test_destroy_removes_students_before_the_trail_and_keeps_it_while_students_r
     report = orchestrate.destroy_class(plan, backend, parallel=2, sleep=_no_sleep([]), log=lambda _: None)
     assert "class" not in [c[1] for c in backend.calls]
     assert "SKIPPED class: student stacks remain" in report.summary()
+
+
+def test_destroying_only_the_trail_keeps_it_while_any_student_stack_exists():
+    """`destroy --only class` with students still up would silently stop every student's trigger."""
+    plan = _plan("name,email\nAnn,ann@example.com\nBob,bob@example.com\n")
+    backend = FakeBackend()
+    backend.existing = {"student-ann"}
+    report = orchestrate.destroy_class(only(plan, ["class"]), backend, parallel=2, class_students=plan.students,
+                                       sleep=_no_sleep([]), log=lambda _: None)
+    assert ("destroy", "class") not in [(c[0], c[1]) for c in backend.calls]
+    assert not report.ok and "SKIPPED class: student stacks remain" in report.summary()
+    backend.existing = set()
+    report = orchestrate.destroy_class(only(plan, ["class"]), backend, parallel=2, class_students=plan.students,
+                                       sleep=_no_sleep([]), log=lambda _: None)
+    assert ("destroy", "class") in [(c[0], c[1]) for c in backend.calls]
 
 
 @pytest.mark.parametrize("message, transient", [

@@ -12,6 +12,8 @@ directory, as ``pulumi config set`` would.
 from __future__ import annotations
 
 import shutil
+import threading
+from collections.abc import Iterable
 from typing import Any
 
 import yaml
@@ -44,15 +46,23 @@ class AutomationBackend:
     def _stack(self, spec: StackSpec, create: bool):
         from pulumi import automation as auto
 
-        if create:
-            return auto.create_or_select_stack(stack_name=spec.stack, work_dir=str(spec.work_dir))
-        return auto.select_stack(stack_name=spec.stack, work_dir=str(spec.work_dir))
+        # Selecting a stack rewrites the work directory's workspace file; one thread at a time.
+        # (The commands that follow name their stack explicitly and run in parallel.)
+        with _SELECT_LOCK:
+            if create:
+                return auto.create_or_select_stack(stack_name=spec.stack, work_dir=str(spec.work_dir))
+            return auto.select_stack(stack_name=spec.stack, work_dir=str(spec.work_dir))
 
     def up(self, spec: StackSpec, log: Log) -> dict[str, Any]:
         from pulumi import automation as auto
 
         stack = self._stack(spec, create=True)
         stack.set_all_config({key: auto.ConfigValue(value=value) for key, value in spec.config.items()})
+        # set_all_config adds and overwrites only: drop the project's settings this plan no longer sets
+        # (a --set from an earlier run would otherwise keep applying).
+        stale = stale_config_keys(stack.get_all_config(), spec.config)
+        if stale:
+            stack.remove_all_config(stale)
         result = stack.up(on_output=log, refresh=self.refresh or None, color="never")
         return {key: output.value for key, output in result.outputs.items()}
 
@@ -74,3 +84,12 @@ class AutomationBackend:
         except auto.StackNotFoundError:
             return None
         return {key: output.value for key, output in stack.outputs().items()}
+
+
+_SELECT_LOCK = threading.Lock()
+
+
+def stale_config_keys(current: Iterable[str], wanted: dict[str, str]) -> list[str]:
+    """Keys of the plan's own namespaces (not ``aws:``) that the stack has and the plan doesn't set."""
+    namespaces = {key.split(":", 1)[0] for key in wanted if not key.startswith("aws:")}
+    return sorted(key for key in current if key.split(":", 1)[0] in namespaces and key not in wanted)

@@ -205,6 +205,7 @@ def _run(args, backend: StackBackend | None, out, sleep) -> int:
         out(f"wrote {len(paths) - 1} handout(s) and an index to {args.out}")
         return EXIT_OK
 
+    class_students = plan.students
     if args.only:
         plan = only(plan, args.only)
     if args.parallel < 1 or args.attempts < 1:
@@ -227,7 +228,8 @@ def _run(args, backend: StackBackend | None, out, sleep) -> int:
             return EXIT_REFUSED
         report = orchestrate.up_class(plan, backend, **kwargs)
     elif args.command == "destroy":
-        report = orchestrate.destroy_class(plan, backend, keep_trail=args.keep_trail, **kwargs)
+        report = orchestrate.destroy_class(plan, backend, keep_trail=args.keep_trail,
+                                           class_students=class_students, **kwargs)
     else:
         report = orchestrate.status_class(plan, backend, parallel=args.parallel, log=out)
         for result in report.results:

@@ -172,18 +172,27 @@ def up_class(plan: ClassPlan, backend: StackBackend, *, parallel: int, retry: Re
 
 
 def destroy_class(plan: ClassPlan, backend: StackBackend, *, parallel: int, keep_trail: bool = False,
+                  class_students: list[StackSpec] | None = None,
                   retry: RetryPolicy = RetryPolicy(), sleep: Callable[[float], None] = time.sleep,
                   log: Log = print) -> ClassReport:
-    """Every student stack, then the class trail once no student stack is left."""
+    """The plan's student stacks, then the class trail once no student stack of the class is left.
+
+    ``class_students`` is the whole class when ``plan`` is a part of it (``--only``): the trail
+    serves every student, so it goes only when none of their stacks still exists.
+    """
     results = run_all(plan.students, lambda s: backend.destroy(s, _prefixed(log, s)), parallel=parallel,
                       retry=retry, sleep=sleep, log=log)
     if plan.trail and not keep_trail:
-        if all(r.ok for r in results):
-            results += run_all([plan.trail], lambda s: backend.destroy(s, _prefixed(log, s)), parallel=1,
-                               retry=retry, sleep=sleep, log=log)
-        else:
+        destroyed = {r.spec.stack for r in results if r.ok}
+        others = [s for s in (class_students or plan.students) if s.stack not in destroyed]
+        remaining = [r.spec.stack for r in run_all(others, backend.outputs, parallel=parallel,
+                                                   retry=RetryPolicy(attempts=2, base_delay=1), log=log)
+                     if not r.ok or r.value is not None]
+        if remaining or not all(r.ok for r in results):
             return ClassReport("destroy", results, skipped=[plan.trail],
                                skip_reason="student stacks remain; destroy them first, then run destroy again")
+        results += run_all([plan.trail], lambda s: backend.destroy(s, _prefixed(log, s)), parallel=1,
+                           retry=retry, sleep=sleep, log=log)
     return ClassReport("destroy", results)
 
 
