@@ -101,7 +101,8 @@ class DedupJob(pulumi.ComponentResource):
                     write_prefixes=write_prefixes,
                     kms_key_arn=keys[0],
                     data_key_arn=keys[1],
-                    database=args.database_name if args.matcher == "findmatches" else None,
+                    # The lab's catalog-table input (--source_database/--source_table): the stack's own database.
+                    database=args.database_name,
                 )
             )
         )

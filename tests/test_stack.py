@@ -214,3 +214,17 @@ def test_failure_emails_only_when_an_address_is_set(dev_stack):
     subscription = stack.one("aws:sns/topicSubscription:TopicSubscription")
     assert subscription.inputs["endpoint"] == "ops@example.com"
     assert subscription.inputs["topic"] == stack.one("aws:sns/topic:Topic").outputs["arn"]
+
+
+def test_job_may_read_only_the_stacks_own_folders_and_catalog(dev_stack):
+    policy = json.loads(dev_stack.one("aws:iam/rolePolicy:RolePolicy", "dedup-job-policy").inputs["policy"])
+    by_sid = {s["Sid"]: s for s in policy["Statement"]}
+    bucket = dev_stack.one("aws:s3/bucket:Bucket", "data").inputs["bucket"]
+    assert by_sid["ReadInputsAndScript"]["Resource"] == [
+        f"arn:aws:s3:::{bucket}/etl-ttt-demo/data_analytics_team_folder/*",
+        f"arn:aws:s3:::{bucket}/_pipeline/scripts/*",
+    ]
+    writes = by_sid["WriteOutputs"]["Resource"]
+    assert not [r for r in writes if "data_analytics_team_folder/" in r.split("/output/")[0]], "job may write uploads"
+    database = dev_stack.one("aws:glue/catalogDatabase:CatalogDatabase").outputs["name"]
+    assert f"arn:aws:glue:{REGION}:{ACCOUNT}:table/{database}/*" in by_sid["ReadCatalogInput"]["Resource"]
