@@ -225,6 +225,7 @@ def test_job_may_read_only_the_stacks_own_folders_and_catalog(dev_stack):
         f"arn:aws:s3:::{bucket}/_pipeline/scripts/*",
     ]
     writes = by_sid["WriteOutputs"]["Resource"]
-    assert not [r for r in writes if "data_analytics_team_folder/" in r.split("/output/")[0]], "job may write uploads"
+    watched = f"arn:aws:s3:::{bucket}/etl-ttt-demo/data_analytics_team_folder/"
+    assert writes and not [r for r in writes if r.startswith(watched)], "the job must never write the uploads"
     database = dev_stack.one("aws:glue/catalogDatabase:CatalogDatabase").outputs["name"]
     assert f"arn:aws:glue:{REGION}:{ACCOUNT}:table/{database}/*" in by_sid["ReadCatalogInput"]["Resource"]
