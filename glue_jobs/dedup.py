@@ -103,6 +103,9 @@ def run(input_path: Path, output: Path, settings: Path, fmt: str = "csv", thread
         if verbose:
             for w in result.model.warnings:
                 print(f"model warning: {w.strip()}", file=sys.stderr)
+        elif result.model.prior == 0:
+            print("note: no two records share an e-mail or a full name and birth date: "
+                  "no duplicates assumed, every record kept", file=sys.stderr)
         elif untrained:
             print(f"note: {len(untrained)} model parameter(s) not observed in training kept Splink's "
                   "defaults (normal on small files; --verbose lists them)", file=sys.stderr)

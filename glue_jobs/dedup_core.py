@@ -372,6 +372,7 @@ def run_splink(engine: Engine, cfg: DedupConfig, std_table: str, n_records: int,
     of the model's own estimates.
     """
     from splink import Linker
+    from splink.internals.exceptions import EMTrainingException
 
     rep = ModelReport()
     settings = splink_settings(cfg)
@@ -387,14 +388,37 @@ def run_splink(engine: Engine, cfg: DedupConfig, std_table: str, n_records: int,
         linker.training.estimate_probability_two_random_records_match(
             [_rule(r) for r in cfg.prior_rules], recall=cfg.prior_recall)
         rep.prior = linker._settings_obj._probability_two_random_records_match
+        if not rep.prior > 0:
+            # No pair agrees on any prior rule (a clean file, a small one, the job's
+            # own output): nothing says the file holds duplicates. A prior of 0 is
+            # a weight of -inf (EM fails), and EM on pairs that are all non-matches
+            # learns look-alikes as matches (a floored prior still gave 3 false
+            # pairs in 2,000 clean records). Every record is its own cluster.
+            collector.messages.append("no record pair agrees on a prior rule "
+                                      f"{list(cfg.prior_rules)}: no duplicates assumed, Splink not run")
+            rep.prior = 0.0
+            engine.create(CLUSTER_TABLE, f"SELECT unique_id, unique_id AS cluster_id FROM {std_table}")
+            rep.timings["train"] = time.perf_counter() - t
+            return CLUSTER_TABLE, rep
+        # never below one match among all pairs
+        floor = 1.0 / max(1.0, n_records * (n_records - 1) / 2)
+        if rep.prior < floor:
+            rep.prior = floor
+            linker._settings_obj._probability_two_random_records_match = floor
         linker.training.estimate_u_using_random_sampling(max_pairs=u_max_pairs, seed=seed)
         # EM on a hash sample of the blocked pairs when the file is big; the
         # sampler's probe needs a few thousand records to see any pair at all
         sample = {} if n_records < 50_000 else {
             "max_pairs": em_max_pairs, "record_sample_proportion": min(1.0, 20_000 / n_records)}
         for r in cfg.em_blocking_rules:
-            linker.training.estimate_parameters_using_expectation_maximisation(
-                _rule(r), estimate_without_term_frequencies=True, **sample)
+            try:
+                linker.training.estimate_parameters_using_expectation_maximisation(
+                    _rule(r), estimate_without_term_frequencies=True, **sample)
+            except EMTrainingException as e:
+                # a small or clean file: no pair for this rule; the other sessions
+                # (or Splink's default m) stand in, and the warning says so
+                first = str(e).strip().splitlines()[0]
+                collector.messages.append(f"EM session on {r!r} skipped, not fully trained: {first}")
         rep.timings["train"] = time.perf_counter() - t
         t = time.perf_counter()
         pred = linker.inference.predict(threshold_match_probability=cfg.threshold_match_probability)
@@ -410,7 +434,7 @@ def run_splink(engine: Engine, cfg: DedupConfig, std_table: str, n_records: int,
             }
     finally:
         splink_logger.removeHandler(collector)
-    rep.warnings = collector.messages
+        rep.warnings = collector.messages
     return CLUSTER_TABLE, rep
 
 

@@ -96,3 +96,43 @@ def test_rerun_replaces_published_output(tmp_path):
     (tmp_path / "deduplicated" / "stale.csv").write_text("old\n")
     run(SAMPLE, tmp_path, SETTINGS, quiet=True)
     assert sorted(p.name for p in (tmp_path / "deduplicated").iterdir()) == ["customers.csv"]
+
+
+def test_clean_file_gives_all_singletons(tmp_path):
+    """No duplicates: no pair agrees on a prior rule, so the prior estimate is 0
+    (a match weight of -inf); the job must return every record once, on its own."""
+    clean, _ = generate(2000, dup_rate=0, seed=3)
+    path = tmp_path / "clean.csv"
+    clean.to_csv(path, index=False)
+    res = run(path, tmp_path / "out", SETTINGS, quiet=True)
+    matches = pd.read_csv(tmp_path / "out" / "matches" / "clean.csv", dtype=str)
+    dedup = pd.read_csv(tmp_path / "out" / "deduplicated" / "clean.csv", dtype=str)
+    assert res.records_in == res.clusters == len(matches) == len(dedup) == len(clean)
+    assert matches.match_id.is_unique and set(dedup.c_customer_id) == set(clean.c_customer_id)
+    assert any("Splink not run" in w for w in res.model.warnings)
+
+
+def test_small_file_runs(tmp_path):
+    """50 records: no pair shares a birth date, so EM on dob has no pairs. The job
+    still runs, and a duplicate sharing its e-mail is still found."""
+    head = pd.read_csv(SAMPLE, dtype=str).head(50)
+    head.to_csv(tmp_path / "small.csv", index=False)
+    res = run(tmp_path / "small.csv", tmp_path / "o1", SETTINGS, quiet=True)
+    assert res.records_in == res.clusters == 50
+    dup = head.iloc[[0]].copy()
+    dup["c_customer_id"] = "ZZZZ0000DUP00001"
+    dup[["c_birth_day", "c_birth_month", "c_birth_year"]] = None
+    pd.concat([head, dup]).to_csv(tmp_path / "small_dup.csv", index=False)
+    res = run(tmp_path / "small_dup.csv", tmp_path / "o2", SETTINGS, quiet=True)
+    assert (res.records_in, res.clusters) == (51, 50)
+    assert any("EM session on ('dob',) skipped" in w for w in res.model.warnings)
+    matches = pd.read_csv(tmp_path / "o2" / "matches" / "small_dup.csv", dtype=str).set_index("c_customer_id")
+    assert matches.match_id["ZZZZ0000DUP00001"] == matches.match_id[head.c_customer_id[0]]
+
+
+def test_job_on_its_own_output_finds_nothing_more(tmp_path):
+    run(SAMPLE, tmp_path / "first", SETTINGS, quiet=True)
+    again = tmp_path / "first" / "deduplicated" / "customers.csv"
+    res = run(again, tmp_path / "second", SETTINGS, quiet=True)
+    assert res.records_in == res.clusters == len(pd.read_csv(again, dtype=str))
+    assert res.duplicates_removed == 0
