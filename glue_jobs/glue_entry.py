@@ -69,14 +69,42 @@ def read_object(spark, s3, bucket: str, key: str, cfg):
     sample = b"" if size == 0 else s3.get_object(
         Bucket=bucket, Key=key, Range=f"bytes=0-{SAMPLE_BYTES - 1}")["Body"].read()
     check_header(sample, source, cfg.required_columns, cfg.delimiter, total_size=size)
-    df = (spark.read.option("header", True).option("sep", cfg.delimiter).option("quote", '"')
-          .option("escape", '"').option("encoding", "UTF-8").option("mode", "FAILFAST")
-          .option("inferSchema", False).csv(f"s3://{bucket}/{key}"))
-    # Spark replaces invalid UTF-8 by U+FFFD instead of failing: look for it
+    return load_checked(csv_reader(spark, cfg).csv(f"s3://{bucket}/{key}"), source)
+
+
+def csv_reader(spark, cfg):
+    """The job's CSV read options: header, all strings, RFC 4180 quotes, fail on a bad row.
+
+    ``multiLine``: a quoted field may hold a line break (an address, a note);
+    without it Spark splits the record in two and FAILFAST aborts the job.
+    """
+    return (spark.read.option("header", True).option("sep", cfg.delimiter).option("quote", '"')
+            .option("escape", '"').option("encoding", "UTF-8").option("mode", "FAILFAST")
+            .option("multiLine", True).option("inferSchema", False))
+
+
+def load_checked(df, source: str):
+    """Run the read (the first action on ``df``) and check it; parse errors become InputError.
+
+    Spark replaces invalid UTF-8 by U+FFFD instead of failing: look for it.
+    """
     from pyspark.sql import functions as F
 
+    from glue_jobs.validation import InputError
+
     bad = df.filter(F.concat_ws("\u0001", *[F.col(f"`{c}`") for c in df.columns]).contains("\ufffd"))
-    if bad.limit(1).count():
+    try:
+        found = bad.limit(1).count()
+    except Exception as e:  # Py4JJavaError / SparkException: only parse failures are the input's fault
+        text = str(e)
+        if "Malformed" not in text and "FAILFAST" not in text and "TextParsingException" not in text:
+            raise
+        lines = text.splitlines()
+        detail = next((ln for ln in lines if "Malformed CSV record" in ln),
+                      next((ln for ln in lines if "Malformed" in ln), lines[0] if lines else ""))
+        detail = detail[detail.find("Malformed"):] if "Malformed" in detail else detail.strip()
+        raise InputError(f"{source}: malformed CSV ({detail[:300]})") from None
+    if found:
         raise InputError(f"{source}: bad encoding, not UTF-8; save the file as UTF-8")
     return df
 

@@ -76,3 +76,22 @@ def test_spark_standardisation_matches_duckdb(spark, cfg):
     assert d.to_dict("records") == s.to_dict("records")
     row = d.set_index("unique_id").loc["ZZZZAAAA00000004"]
     assert (row.email, row.first_name, row.dob) == ("obrandtmeyer@gmail.com", "brandtmeyer", "1982-11-02")
+
+
+def test_spark_read_keeps_quoted_line_breaks(spark, cfg, tmp_path):
+    from glue_jobs.glue_entry import csv_reader, load_checked
+
+    p = tmp_path / "nl.csv"
+    p.write_text('c_customer_id,c_street_name\n1,"12 High St\nFlat 3"\n2,Main St\n')
+    rows = load_checked(csv_reader(spark, cfg).csv(str(p)), str(p)).collect()
+    assert [(r.c_customer_id, r.c_street_name) for r in rows] == [("1", "12 High St\nFlat 3"), ("2", "Main St")]
+
+
+def test_spark_read_of_an_uneven_row_is_an_input_error(spark, cfg, tmp_path):
+    from glue_jobs.glue_entry import csv_reader, load_checked
+    from glue_jobs.validation import InputError
+
+    p = tmp_path / "ragged.csv"
+    p.write_text("c_customer_id,c_street_name\n1,x\n2,y,extra\n")
+    with pytest.raises(InputError, match=r"ragged.csv: malformed CSV \(Malformed CSV record: 2,y,extra\)"):
+        load_checked(csv_reader(spark, cfg).csv(str(p)), str(p))
