@@ -63,6 +63,9 @@ def _prefix(name: str, value: str) -> str:
                          f"no 's3://', no '//'), got {value!r}")
     if not value.endswith("/"):
         raise ValueError(f"{name} must end with '/', got {value!r}")
+    special = sorted(set(value) & set("{}[]*?\\:"))
+    if special:  # Spark reads and writes these prefixes as Hadoop paths
+        raise ValueError(f"{name} must not contain {special} (Hadoop globs or refuses them), got {value!r}")
     return value
 
 

@@ -53,8 +53,11 @@ def resolve_args(argv):
     return args
 
 
-def read_object(spark, s3, bucket: str, key: str, cfg):
-    """Validate the uploaded CSV (existence, size, encoding, delimiter, columns), read it as strings."""
+def validate_object(s3, bucket: str, key: str, cfg) -> str:
+    """Check the uploaded CSV (existence, size, encoding, delimiter, columns); return its ETag.
+
+    The sample is read with ``IfMatch``: what is checked is the version the job pins.
+    """
     from glue_jobs.validation import SAMPLE_BYTES, InputError, check_header
 
     source = f"s3://{bucket}/{key}"
@@ -64,12 +67,40 @@ def read_object(spark, s3, bucket: str, key: str, cfg):
         code = e.response.get("Error", {}).get("Code", "")
         if code in ("404", "NoSuchKey", "NotFound"):
             raise InputError(f"{source}: input object not found") from None
+        if code in ("403", "AccessDenied", "Forbidden"):
+            # without s3:ListBucket, S3 answers a missing key with 403 too
+            raise InputError(f"{source}: not found or not readable") from None
         raise
-    size = head["ContentLength"]
+    size, etag = head["ContentLength"], head["ETag"]
     sample = b"" if size == 0 else s3.get_object(
-        Bucket=bucket, Key=key, Range=f"bytes=0-{SAMPLE_BYTES - 1}")["Body"].read()
+        Bucket=bucket, Key=key, IfMatch=etag, Range=f"bytes=0-{SAMPLE_BYTES - 1}")["Body"].read()
     check_header(sample, source, cfg.required_columns, cfg.delimiter, total_size=size)
-    return load_checked(csv_reader(spark, cfg).csv(f"s3://{bucket}/{key}"), source)
+    return etag
+
+
+_HADOOP_SPECIAL = set("{}[]*?\\:")
+
+
+def pinned_input_key(staging: str) -> str:
+    """Where the run keeps its copy of the input: a key Hadoop reads literally (no glob, no ':')."""
+    key = f"{staging}input/source.csv"
+    bad = sorted(set(key) & _HADOOP_SPECIAL)
+    if bad:
+        raise ValueError(f"staging key {key!r} has character(s) {bad} that Hadoop paths glob or refuse")
+    return key
+
+
+def read_object(spark, s3, bucket: str, key: str, cfg, staging_bucket: str, staging: str):
+    """Validate the upload, pin the validated version under the run's staging prefix,
+    read that copy once (checkpointed): every later step sees the same records."""
+    from glue_jobs.publish import pin_input
+
+    source = f"s3://{bucket}/{key}"
+    etag = validate_object(s3, bucket, key, cfg)
+    pinned = pinned_input_key(staging)
+    pin_input(s3, bucket, key, etag, staging_bucket, pinned)
+    df = csv_reader(spark, cfg).csv(f"s3://{staging_bucket}/{pinned}")
+    return load_checked(df, source, checkpoint=True)
 
 
 def csv_reader(spark, cfg):
@@ -83,17 +114,21 @@ def csv_reader(spark, cfg):
             .option("multiLine", True).option("inferSchema", False))
 
 
-def load_checked(df, source: str):
+def load_checked(df, source: str, checkpoint: bool = False):
     """Run the read (the first action on ``df``) and check it; parse errors become InputError.
 
+    ``checkpoint``: read the file once into the checkpoint directory and return
+    that (Spark would otherwise re-read the object at every action).
     Spark replaces invalid UTF-8 by U+FFFD instead of failing: look for it.
     """
     from pyspark.sql import functions as F
 
     from glue_jobs.validation import InputError
 
-    bad = df.filter(F.concat_ws("\u0001", *[F.col(f"`{c}`") for c in df.columns]).contains("\ufffd"))
     try:
+        if checkpoint:
+            df = df.checkpoint(eager=True)
+        bad = df.filter(F.concat_ws("\u0001", *[F.col(f"`{c}`") for c in df.columns]).contains("\ufffd"))
         found = bad.limit(1).count()
     except Exception as e:  # Py4JJavaError / SparkException: only parse failures are the input's fault
         text = str(e)
@@ -114,7 +149,9 @@ def write_staged(spark_df, uri: str, fmt: str) -> None:
     if fmt == "parquet":
         w.parquet(uri)
     else:
-        w.option("header", True).option("quote", '"').option("escape", '"').csv(uri)
+        # Spark's CSV writer trims values by default: "  Smith " must stay as it came
+        (w.option("header", True).option("quote", '"').option("escape", '"')
+         .option("ignoreLeadingWhiteSpace", False).option("ignoreTrailingWhiteSpace", False).csv(uri))
 
 
 def main(argv=None) -> None:
@@ -125,7 +162,7 @@ def main(argv=None) -> None:
 
     from glue_jobs.config import parse_config
     from glue_jobs.dedup_core import MATCHES_TABLE, SURVIVORS_TABLE, SparkEngine, deduplicate, survivors_sql
-    from glue_jobs.publish import check_layout, cleanup, publish
+    from glue_jobs.publish import check_layout, cleanup, publish_all
 
     argv = sys.argv if argv is None else argv
     args = resolve_args(argv)
@@ -142,42 +179,46 @@ def main(argv=None) -> None:
     bucket, run_id, fmt = args["output_bucket"], args["JOB_RUN_ID"], args["output_format"]
     staging = f"{args['staging_prefix']}{run_id}/"
     prefixes = [args["output_prefix"], args["matches_prefix"], args["staging_prefix"]]
-
     if args.get("source_bucket"):
         check_layout(args["source_bucket"], args["source_key"], bucket, prefixes)
-        df = read_object(spark, s3, args["source_bucket"], args["source_key"], cfg)
-        source = f"s3://{args['source_bucket']}/{args['source_key']}"
-    else:
-        dyf = glue.create_dynamic_frame.from_catalog(database=args["source_database"],
-                                                     table_name=args["source_table"])
-        df = dyf.toDF()
-        df = df.select([df[c].cast("string").alias(c) for c in df.columns])
-        source = f"{args['source_database']}.{args['source_table']}"
-    df.createOrReplaceTempView("input_raw")
+    try:  # from here on everything written goes under staging, removed in finally
+        sc.setCheckpointDir(f"s3://{bucket}/{staging}_checkpoints/")
+        if args.get("source_bucket"):
+            source = f"s3://{args['source_bucket']}/{args['source_key']}"
+            df = read_object(spark, s3, args["source_bucket"], args["source_key"], cfg, bucket, staging)
+        else:
+            dyf = glue.create_dynamic_frame.from_catalog(database=args["source_database"],
+                                                         table_name=args["source_table"])
+            df = dyf.toDF()
+            df = df.select([df[c].cast("string").alias(c) for c in df.columns]).checkpoint(eager=True)
+            source = f"{args['source_database']}.{args['source_table']}"
+        df.createOrReplaceTempView("input_raw")
 
-    sc.setCheckpointDir(f"s3://{bucket}/{staging}_checkpoints/")
-    engine = SparkEngine(spark, break_lineage_method="checkpoint")
-    if args["matcher"] == "findmatches":
-        # Glue 2.0 only (end of life): a trained ML transform labels match_id
-        from awsglue.dynamicframe import DynamicFrame
-        from awsglueml.transforms import FindMatches
+        engine = SparkEngine(spark, break_lineage_method="checkpoint")
+        if args["matcher"] == "findmatches":
+            # Glue 2.0 only (end of life): a trained ML transform labels match_id
+            from awsglue.dynamicframe import DynamicFrame
+            from awsglueml.transforms import FindMatches
 
-        matched = FindMatches.apply(frame=DynamicFrame.fromDF(df, glue, "input"),
-                                    transformId=args["transform_id"]).toDF()
-        matched.createOrReplaceTempView(MATCHES_TABLE)
-        engine.create(SURVIVORS_TABLE, survivors_sql(engine, cfg, df.columns, MATCHES_TABLE))
-        summary = {"records_in": df.count()}
-    else:
-        res = deduplicate(engine, cfg, "input_raw", source=source)
-        summary = {"records_in": res.records_in, "clusters": res.clusters,
-                   "duplicates_removed": res.duplicates_removed, "prior": res.model.prior,
-                   "model_warnings": res.model.warnings[:20]}
+            matched = FindMatches.apply(frame=DynamicFrame.fromDF(df, glue, "input"),
+                                        transformId=args["transform_id"]).toDF()
+            matched.createOrReplaceTempView(MATCHES_TABLE)
+            engine.create(SURVIVORS_TABLE, survivors_sql(engine, cfg, df.columns, MATCHES_TABLE))
+            summary = {"records_in": df.count()}
+        else:
+            res = deduplicate(engine, cfg, "input_raw", source=source)
+            summary = {"records_in": res.records_in, "clusters": res.clusters,
+                       "duplicates_removed": res.duplicates_removed, "prior": res.model.prior,
+                       "model_warnings": res.model.warnings[:20]}
+        n_matches = spark.table(MATCHES_TABLE).count()
+        if n_matches != summary["records_in"]:  # an inner join must never drop a record
+            raise RuntimeError(f"{source}: {summary['records_in']} records in but {n_matches} "
+                               "in the matches output; nothing published")
 
-    try:
         write_staged(spark.table(SURVIVORS_TABLE), f"s3://{bucket}/{staging}deduplicated/", fmt)
         write_staged(spark.table(MATCHES_TABLE), f"s3://{bucket}/{staging}matches/", fmt)
-        publish(s3, bucket, f"{staging}deduplicated/", args["output_prefix"])
-        publish(s3, bucket, f"{staging}matches/", args["matches_prefix"])
+        publish_all(s3, bucket, [(f"{staging}deduplicated/", args["output_prefix"]),
+                                 (f"{staging}matches/", args["matches_prefix"])])
     finally:
         cleanup(s3, bucket, staging)
     summary["seconds"] = round(time.time() - t0, 1)

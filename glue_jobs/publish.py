@@ -1,16 +1,29 @@
-"""Publish run-scoped output to the folder the crawler reads, on S3 (boto3).
+"""Publish run-scoped output to the folders the crawler reads, on S3 (boto3).
 
 A run writes under ``<staging_prefix><run id>/``; only when everything is
-written does ``publish`` copy the staged objects under the published prefix and
-then delete what was there before. A failure before publishing leaves the
-published folder untouched; a failure while copying removes the copies made
-so far and leaves the old objects in place. Kept Python 3.7-compatible: the
-FindMatches path runs on Glue 2.0.
+written does ``publish_all`` copy the staged objects of *both* sets
+(deduplicated and matches) under their published prefixes, and then delete what
+was there before. A failure before publishing leaves the published folders
+untouched; a failure while copying removes every copy made so far, in both
+sets, and leaves the old objects in place. Deletes of the old objects are
+retried; if some still remain, ``PublishError`` lists them (the new data is
+published; the leftovers must be deleted by hand or by the next run).
+
+Not atomic: S3 has no rename. Between the last copy and the delete of the old
+objects (normally well under a second), a reader of a published prefix sees
+both the old and the new files.
+
+``pin_input`` copies the validated input object into the run's staging prefix,
+on the condition that it is still the version that was validated (its ETag),
+so that every later read sees one version under a key without glob characters.
+
+Kept Python 3.7-compatible: the FindMatches path runs on Glue 2.0.
 """
 from __future__ import annotations
 
 import logging
-from typing import Iterable, List
+import time
+from typing import Iterable, List, Sequence, Tuple
 
 logger = logging.getLogger("glue_jobs.publish")
 
@@ -36,12 +49,35 @@ def _is_data(key: str) -> bool:
 
 
 def delete_keys(s3, bucket: str, keys: Iterable[str]) -> None:
-    keys = list(keys)
+    failed = _delete_once(s3, bucket, list(keys))
+    if failed:
+        raise PublishError(f"could not delete {len(failed)} object(s), first: {failed[0]}")
+
+
+def _delete_once(s3, bucket: str, keys: List[str]) -> List[dict]:
+    """Delete ``keys``; return the per-key errors S3 reported (a call that fails counts for its chunk)."""
+    errors: List[dict] = []
     for i in range(0, len(keys), 1000):
         chunk = keys[i:i + 1000]
-        resp = s3.delete_objects(Bucket=bucket, Delete={"Objects": [{"Key": k} for k in chunk], "Quiet": True})
-        if resp.get("Errors"):
-            raise PublishError(f"could not delete {len(resp['Errors'])} object(s), first: {resp['Errors'][0]}")
+        try:
+            resp = s3.delete_objects(Bucket=bucket, Delete={"Objects": [{"Key": k} for k in chunk], "Quiet": True})
+            errors += resp.get("Errors", [])
+        except Exception as e:  # noqa: BLE001 - retried by the caller
+            errors += [{"Key": k, "Message": str(e)} for k in chunk]
+    return errors
+
+
+def delete_with_retries(s3, bucket: str, keys: Iterable[str], attempts: int = 4,
+                        pause: float = 1.0, sleep=time.sleep) -> List[str]:
+    """Delete ``keys``, retrying the failed ones; return the keys that could not be deleted."""
+    todo = list(keys)
+    for attempt in range(attempts):
+        if not todo:
+            break
+        if attempt:
+            sleep(pause * 2 ** (attempt - 1))
+        todo = [e["Key"] for e in _delete_once(s3, bucket, todo)]
+    return todo
 
 
 def check_layout(source_bucket: str, source_key: str, output_bucket: str, prefixes: Iterable[str]) -> None:
@@ -54,11 +90,7 @@ def check_layout(source_bucket: str, source_key: str, output_bucket: str, prefix
                              f"prefix {p!r}; publishing would replace it. Upload it elsewhere.")
 
 
-def publish(s3, bucket: str, staged_prefix: str, dest_prefix: str) -> List[str]:
-    """Replace the objects under ``dest_prefix`` by the data objects under ``staged_prefix``.
-
-    Returns the published keys. Both prefixes end with '/'.
-    """
+def _plan(s3, bucket: str, staged_prefix: str, dest_prefix: str) -> Tuple[List[str], List[str], List[str]]:
     if not staged_prefix.endswith("/") or not dest_prefix.endswith("/"):
         raise ValueError("prefixes must end with '/'")
     if dest_prefix.startswith(staged_prefix) or staged_prefix.startswith(dest_prefix):
@@ -71,18 +103,62 @@ def publish(s3, bucket: str, staged_prefix: str, dest_prefix: str) -> List[str]:
     clash = set(targets) & set(old)
     if clash:
         raise PublishError(f"staged names collide with published objects: {sorted(clash)[:3]}")
+    return staged, targets, old
+
+
+def publish_all(s3, bucket: str, sets: Sequence[Tuple[str, str]], sleep=time.sleep) -> List[str]:
+    """Replace, for every ``(staged_prefix, dest_prefix)``, the objects under ``dest_prefix``
+    by the data objects under ``staged_prefix``: all sets or none.
+
+    Returns the published keys. Every prefix ends with '/'.
+    """
+    dests = [d for _, d in sets]
+    for i, a in enumerate(dests):
+        for b in dests[i + 1:]:
+            if a.startswith(b) or b.startswith(a):
+                raise ValueError(f"destinations {a!r} and {b!r} overlap")
+    plans = [_plan(s3, bucket, staged, dest) for staged, dest in sets]
     copied: List[str] = []
     try:
-        for src, dst in zip(staged, targets):
-            s3.copy({"Bucket": bucket, "Key": src}, bucket, dst)
-            copied.append(dst)
+        for staged, targets, _ in plans:
+            for src, dst in zip(staged, targets):
+                s3.copy({"Bucket": bucket, "Key": src}, bucket, dst)
+                copied.append(dst)
     except Exception:
-        logger.error("publish to s3://%s/%s failed; removing %d partial copies", bucket, dest_prefix, len(copied))
-        delete_keys(s3, bucket, copied)
+        logger.error("publish to s3://%s failed; removing %d partial copies", bucket, len(copied))
+        left = delete_with_retries(s3, bucket, copied, sleep=sleep)
+        if left:
+            logger.error("could not remove %d partial copies, first: %s", len(left), left[:3])
         raise
-    delete_keys(s3, bucket, old)
-    logger.info("published %d object(s) to s3://%s/%s, removed %d old", len(targets), bucket, dest_prefix, len(old))
-    return targets
+    old = [k for _, _, o in plans for k in o]
+    left = delete_with_retries(s3, bucket, old, sleep=sleep)
+    published = [t for _, targets, _ in plans for t in targets]
+    if left:
+        raise PublishError(
+            f"new output published, but {len(left)} old object(s) could not be deleted and sit next "
+            f"to it (readers see both): {left[:5]}; delete them: aws s3 rm s3://{bucket}/<key>")
+    logger.info("published %d object(s) to %s in s3://%s, removed %d old",
+                len(published), dests, bucket, len(old))
+    return published
+
+
+def publish(s3, bucket: str, staged_prefix: str, dest_prefix: str) -> List[str]:
+    """``publish_all`` for one set."""
+    return publish_all(s3, bucket, [(staged_prefix, dest_prefix)])
+
+
+def pin_input(s3, bucket: str, key: str, etag: str, dest_bucket: str, dest_key: str) -> None:
+    """Copy ``s3://bucket/key`` to ``dest`` only if it is still the version with ``etag``."""
+    from glue_jobs.validation import InputError
+
+    try:
+        s3.copy({"Bucket": bucket, "Key": key}, dest_bucket, dest_key, ExtraArgs={"CopySourceIfMatch": etag})
+    except Exception as e:
+        code = str(getattr(e, "response", {}).get("Error", {}).get("Code", "")) if hasattr(e, "response") else ""
+        if code in ("412", "PreconditionFailed") or "PreconditionFailed" in str(e) or "412" in str(e):
+            raise InputError(f"s3://{bucket}/{key}: the object changed while the job was reading it "
+                             f"(its ETag is no longer {etag}); the new upload starts its own run") from None
+        raise
 
 
 def cleanup(s3, bucket: str, prefix: str) -> None:

@@ -45,6 +45,8 @@ def test_default_arguments():
     ({"matches_prefix": "/abs/"}, "matches_prefix"),
     ({"matches_prefix": GOOD["output_prefix"] + "matches/"}, "matches_prefix"),
     ({"staging_prefix": GOOD["output_prefix"] + "_staging/"}, "staging_prefix"),
+    ({"staging_prefix": "etl-ttt-demo/output/_staging[1]/"}, "staging_prefix"),
+    ({"output_prefix": "etl-ttt-demo/output/top:customers/"}, "output_prefix"),
     ({"settings_uri": "glue/settings.json"}, "settings_uri"),
     ({"output_format": "json"}, "output_format"),
     ({"matcher": "dedupe"}, "matcher"),

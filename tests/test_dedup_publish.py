@@ -5,7 +5,8 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from glue_jobs.publish import PublishError, check_layout, cleanup, list_keys, publish
+from glue_jobs.publish import PublishError, check_layout, cleanup, list_keys, pin_input, publish, publish_all
+from glue_jobs.validation import InputError
 
 BUCKET = "etl-ttt-demo-123456789012-eu-west-1"
 OUT = "etl-ttt-demo/output/data_analytics_team_folder/top-customers/"
@@ -74,3 +75,96 @@ def test_input_inside_an_output_prefix_is_refused():
         check_layout(BUCKET, OUT + "upload.csv", BUCKET, [OUT])
     check_layout(BUCKET, "etl-ttt-demo/data_analytics_team_folder/upload.csv", BUCKET, [OUT])
     check_layout("other-bucket", OUT + "upload.csv", BUCKET, [OUT])
+
+
+MATCHES_OUT = "etl-ttt-demo/output/data_analytics_team_folder/top-customers-matches/"
+MATCHES_STAGE = "etl-ttt-demo/output/_staging/jr_abc/matches/"
+
+
+def _two_sets(s3):
+    s3.put_object(Bucket=BUCKET, Key=MATCHES_OUT + "part-00000-oldm.csv", Body=b"oldm")
+    s3.put_object(Bucket=BUCKET, Key=MATCHES_STAGE + "part-00000-newm.csv", Body=b"newm")
+    return [(STAGE, OUT), (MATCHES_STAGE, MATCHES_OUT)]
+
+
+def test_publish_all_replaces_both_sets(s3):
+    keys = publish_all(s3, BUCKET, _two_sets(s3))
+    assert keys == [OUT + "part-00000-new.csv", MATCHES_OUT + "part-00000-newm.csv"]
+    assert list_keys(s3, BUCKET, OUT) == [OUT + "part-00000-new.csv"]
+    assert list_keys(s3, BUCKET, MATCHES_OUT) == [MATCHES_OUT + "part-00000-newm.csv"]
+
+
+def test_a_failed_copy_of_the_second_set_rolls_back_the_first(s3):
+    sets = _two_sets(s3)
+    real_copy = s3.copy
+
+    def copy(src, bucket, key, **kw):
+        if key.startswith(MATCHES_OUT):
+            raise RuntimeError("network gone")
+        return real_copy(src, bucket, key, **kw)
+
+    s3.copy = copy
+    with pytest.raises(RuntimeError, match="network gone"):
+        publish_all(s3, BUCKET, sets)
+    assert list_keys(s3, BUCKET, OUT) == [OUT + "part-00000-old.csv"]
+    assert list_keys(s3, BUCKET, MATCHES_OUT) == [MATCHES_OUT + "part-00000-oldm.csv"]
+
+
+def test_old_objects_that_cannot_be_deleted_are_retried_then_reported(s3):
+    sets = _two_sets(s3)
+    real_delete, calls = s3.delete_objects, []
+
+    def delete_objects(**kw):
+        calls.append(kw)
+        if len(calls) == 1:  # a transient failure: retried
+            raise RuntimeError("slow down")
+        objs = [o for o in kw["Delete"]["Objects"] if o["Key"] != OUT + "part-00000-old.csv"]
+        real_delete(Bucket=kw["Bucket"], Delete={"Objects": objs, "Quiet": True})
+        return {"Errors": [{"Key": OUT + "part-00000-old.csv", "Code": "AccessDenied"}]}
+
+    s3.delete_objects = delete_objects
+    with pytest.raises(PublishError, match=r"new output published, but 1 old object\(s\) could not be deleted"):
+        publish_all(s3, BUCKET, sets, sleep=lambda s: None)
+    assert len(calls) == 4
+    assert sorted(list_keys(s3, BUCKET, OUT)) == [OUT + "part-00000-new.csv", OUT + "part-00000-old.csv"]
+    assert list_keys(s3, BUCKET, MATCHES_OUT) == [MATCHES_OUT + "part-00000-newm.csv"]
+
+
+def test_pin_input_copies_the_validated_version(s3):
+    src = "etl-ttt-demo/data_analytics_team_folder/cust[1] {a}:2024.csv"
+    s3.put_object(Bucket=BUCKET, Key=src, Body=b"v1")
+    etag = s3.head_object(Bucket=BUCKET, Key=src)["ETag"]
+    pin_input(s3, BUCKET, src, etag, BUCKET, "etl-ttt-demo/output/_staging/jr_abc/input/source.csv")
+    assert _body(s3, "etl-ttt-demo/output/_staging/jr_abc/input/source.csv") == b"v1"
+
+
+def test_pin_input_refuses_a_re_uploaded_object(s3):
+    src = "etl-ttt-demo/data_analytics_team_folder/customers.csv"
+    s3.put_object(Bucket=BUCKET, Key=src, Body=b"v1")
+    etag = s3.head_object(Bucket=BUCKET, Key=src)["ETag"]
+    s3.put_object(Bucket=BUCKET, Key=src, Body=b"v2, uploaded mid-run")
+    with pytest.raises(InputError, match="customers.csv: the object changed while the job was reading it"):
+        pin_input(s3, BUCKET, src, etag, BUCKET, "etl-ttt-demo/output/_staging/jr_abc/input/source.csv")
+    assert list_keys(s3, BUCKET, "etl-ttt-demo/output/_staging/jr_abc/input/") == []
+
+
+def test_validate_object_pins_the_etag_and_maps_403(s3):
+    from botocore.stub import Stubber
+
+    from glue_jobs.config import load_config
+    from glue_jobs.glue_entry import pinned_input_key, validate_object
+    from tests.dedup_fixtures import SAMPLE, SETTINGS
+
+    cfg = load_config(SETTINGS)
+    key = "etl-ttt-demo/data_analytics_team_folder/customers.csv"
+    s3.put_object(Bucket=BUCKET, Key=key, Body=SAMPLE.read_bytes())
+    assert validate_object(s3, BUCKET, key, cfg) == s3.head_object(Bucket=BUCKET, Key=key)["ETag"]
+    denied = boto3.client("s3", region_name="eu-west-1")
+    with Stubber(denied) as stub:  # a missing key, read by a role without s3:ListBucket
+        stub.add_client_error("head_object", service_error_code="403", http_status_code=403)
+        with pytest.raises(InputError, match=f"s3://{BUCKET}/{key}: not found or not readable"):
+            validate_object(denied, BUCKET, key, cfg)
+    assert pinned_input_key("etl-ttt-demo/output/_staging/jr_0a1b/") == \
+        "etl-ttt-demo/output/_staging/jr_0a1b/input/source.csv"
+    with pytest.raises(ValueError, match="glob"):
+        pinned_input_key("stage[1]/jr_0a1b/")

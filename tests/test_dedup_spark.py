@@ -95,3 +95,23 @@ def test_spark_read_of_an_uneven_row_is_an_input_error(spark, cfg, tmp_path):
     p.write_text("c_customer_id,c_street_name\n1,x\n2,y,extra\n")
     with pytest.raises(InputError, match=r"ragged.csv: malformed CSV \(Malformed CSV record: 2,y,extra\)"):
         load_checked(csv_reader(spark, cfg).csv(str(p)), str(p))
+
+
+def test_checkpointed_input_is_read_once(spark, cfg, tmp_path):
+    """The job reads its input once: an object replaced mid-run must not change what later steps see."""
+    from glue_jobs.glue_entry import csv_reader, load_checked
+
+    p = tmp_path / "in.csv"
+    p.write_text("c_customer_id,c_last_name\n1,a\n2,b\n")
+    df = load_checked(csv_reader(spark, cfg).csv(str(p)), str(p), checkpoint=True)
+    p.write_text("c_customer_id,c_last_name\n1,a\n2,b\n3,c\n4,d\n")
+    assert df.count() == 2 and sorted(r.c_customer_id for r in df.collect()) == ["1", "2"]
+
+
+def test_written_csv_keeps_leading_and_trailing_spaces(spark, tmp_path):
+    from glue_jobs.glue_entry import write_staged
+
+    df = spark.createDataFrame([("1", "  Smith ", "x")], "c_customer_id string, c_last_name string, c_login string")
+    write_staged(df, str(tmp_path / "out"), "csv")
+    (part,) = (tmp_path / "out").glob("part-*.csv")
+    assert part.read_text().splitlines()[1] == "1,  Smith ,x"
