@@ -6,7 +6,9 @@ Defaults: the bundled sample ``glue_jobs/sample/customers.csv``, output ``./out/
 Writes ``DIR/deduplicated/<name>.csv`` (one survivor per match_id) and
 ``DIR/matches/<name>.csv`` (every input record with its match_id). Both are
 written under ``DIR/_staging/<run id>/`` first and moved into place only when
-the run succeeded; the input file is only read.
+the run succeeded (a failed run removes its staging folder); the input file is
+only read, and an input inside DIR/deduplicated, DIR/matches or DIR/_staging is
+refused (the run would replace it).
 """
 from __future__ import annotations
 
@@ -62,12 +64,33 @@ def write_outputs(engine: DuckDBEngine, result: DedupResult, output: Path, name:
     staging = output / "_staging" / run_id
     opts = "(FORMAT parquet)" if fmt == "parquet" else "(FORMAT csv, HEADER true, DELIMITER ',')"
     ext = "parquet" if fmt == "parquet" else "csv"
-    for folder, table in zip(OUTPUT_FOLDERS, (result.survivors_table, result.matches_table)):
-        (staging / folder).mkdir(parents=True, exist_ok=True)
-        target = str(staging / folder / f"{name}.{ext}").replace("'", "''")
-        # no ORDER BY: sorting a million rows twice costs seconds and the crawler doesn't care
-        engine.con.execute(f"COPY {table} TO '{target}' {opts}")
-    return publish_local(staging, output)
+    try:
+        for folder, table in zip(OUTPUT_FOLDERS, (result.survivors_table, result.matches_table)):
+            (staging / folder).mkdir(parents=True, exist_ok=True)
+            target = str(staging / folder / f"{name}.{ext}").replace("'", "''")
+            # no ORDER BY: sorting a million rows twice costs seconds and the crawler doesn't care
+            engine.con.execute(f"COPY {table} TO '{target}' {opts}")
+        return publish_local(staging, output)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        _remove_if_empty(output / "_staging")
+        raise
+
+
+def _remove_if_empty(folder: Path) -> None:
+    try:
+        folder.rmdir()
+    except OSError:
+        pass
+
+
+def check_input_outside_output(input_path: Path, output: Path) -> None:
+    """The input must not live where a run writes or replaces files."""
+    inp, out = input_path.resolve(), output.resolve()
+    for folder in (*OUTPUT_FOLDERS, "_staging"):
+        if inp.is_relative_to(out / folder):
+            raise InputError(f"{input_path}: the input is inside the output folder {out / folder}, "
+                             "which this run replaces; move it or choose another --output")
 
 
 def publish_local(staging: Path, output: Path) -> dict[str, Path]:
@@ -82,10 +105,7 @@ def publish_local(staging: Path, output: Path) -> dict[str, Path]:
         shutil.rmtree(old, ignore_errors=True)
         published[folder] = dest
     shutil.rmtree(staging, ignore_errors=True)
-    try:
-        (output / "_staging").rmdir()
-    except OSError:
-        pass
+    _remove_if_empty(output / "_staging")
     return published
 
 
@@ -93,6 +113,7 @@ def run(input_path: Path, output: Path, settings: Path, fmt: str = "csv", thread
         quiet: bool = False, verbose: bool = False) -> DedupResult:
     t0 = time.perf_counter()
     cfg = load_config(settings)
+    check_input_outside_output(input_path, output)
     engine = DuckDBEngine(threads=threads)
     table = load_csv(engine, input_path, cfg)
     result = deduplicate(engine, cfg, table, source=str(input_path))

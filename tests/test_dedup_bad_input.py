@@ -106,3 +106,30 @@ def test_bad_encoding_past_the_checked_header_sample(tmp_path):
     with pytest.raises(InputError, match=r"bad encoding, not UTF-8 \(byte 0xe9 on line 2142\)"):
         run(path, tmp_path / "out", SETTINGS, quiet=True)
     assert sha256(path) == before
+
+
+@pytest.mark.parametrize("folder", ["deduplicated", "matches", "_staging"])
+def test_input_inside_the_output_folder_is_refused(tmp_path, folder):
+    out = tmp_path / "out"
+    (out / folder).mkdir(parents=True)
+    inside = out / folder / "customers.csv"
+    shutil.copy(SAMPLE, inside)
+    before = sha256(inside)
+    with pytest.raises(InputError, match="the input is inside the output folder"):
+        run(inside, out, SETTINGS, quiet=True)
+    assert sha256(inside) == before
+    # a relative spelling of the same place is caught too
+    with pytest.raises(InputError, match="inside the output folder"):
+        run(out / folder / ".." / folder / "customers.csv", out, SETTINGS, quiet=True)
+
+
+def test_failed_write_removes_its_staging_folder(tmp_path, monkeypatch):
+    import glue_jobs.dedup as dedup
+
+    def broken(staging, output):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(dedup, "publish_local", broken)
+    with pytest.raises(OSError, match="disk full"):
+        run(SAMPLE, tmp_path / "out", SETTINGS, quiet=True)
+    assert list((tmp_path / "out").iterdir()) == []
