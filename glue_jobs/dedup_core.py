@@ -28,7 +28,12 @@ import math
 import re
 import time
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
+
+try:
+    from typing import Protocol
+except ImportError:  # Python 3.7 (Glue 2.0, the FindMatches path imports this module)
+    Protocol = object  # type: ignore[assignment,misc]
 
 from glue_jobs.config import SWAPPED_NAMES, DedupConfig, Field
 
@@ -142,9 +147,8 @@ def _replace_all(engine: Engine, expr: str, pattern: str, repl: str) -> str:
 
 
 def _try_int(engine: Engine, expr: str) -> str:
-    if engine.dialect == "duckdb":
-        return f"TRY_CAST({expr} AS INTEGER)"
-    return f"CAST({expr} AS INT)"  # Spark (ANSI off, Glue's default) gives NULL
+    # NULL for "x" or "" in both; Spark's plain CAST fails instead when ANSI mode is on
+    return f"TRY_CAST({expr} AS INTEGER)" if engine.dialect == "duckdb" else f"TRY_CAST({expr} AS INT)"
 
 
 def _nullif_blank(expr: str) -> str:

@@ -116,3 +116,10 @@ def test_source_key_encoding_is_checked():
     assert contract.decode_source_key("a+b.csv", "none") == "a+b.csv"
     with pytest.raises(ValueError, match="source_key_encoding"):
         contract.decode_source_key("a.csv", "base64")
+
+
+def test_core_imports_without_typing_protocol():
+    """Python 3.7 (Glue 2.0, the FindMatches path) has no typing.Protocol."""
+    code = ("import typing; del typing.Protocol; import glue_jobs.dedup_core as d; "
+            "assert d.DuckDBEngine.dialect == 'duckdb'")
+    subprocess.run([sys.executable, "-c", code], cwd=REPO, env={"PYTHONPATH": str(REPO)}, check=True)

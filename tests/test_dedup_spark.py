@@ -115,3 +115,19 @@ def test_written_csv_keeps_leading_and_trailing_spaces(spark, tmp_path):
     write_staged(df, str(tmp_path / "out"), "csv")
     (part,) = (tmp_path / "out").glob("part-*.csv")
     assert part.read_text().splitlines()[1] == "1,  Smith ,x"
+
+
+def test_standardise_with_ansi_mode_on(spark, cfg):
+    """A birth day of 'x' is NULL, not a cast error, even with spark.sql.ansi.enabled."""
+    from glue_jobs.dedup_core import standardise_sql
+
+    df, _ = cases_frame(background_entities=5)
+    df.loc[0, "c_birth_day"] = "x"
+    spark.createDataFrame(df.astype(object).where(df.notna(), None)).createOrReplaceTempView("ansi_raw")
+    spark.conf.set("spark.sql.ansi.enabled", "true")
+    try:
+        rows = spark.sql(standardise_sql(SparkEngine(spark), cfg, "ansi_raw")).collect()
+    finally:
+        spark.conf.set("spark.sql.ansi.enabled", "false")
+    got = {r.unique_id: r.dob for r in rows}
+    assert got[df.c_customer_id[0]] is None and len(got) == len(df)
