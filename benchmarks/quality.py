@@ -1,6 +1,6 @@
 """Pairwise precision, recall and F1 of the job on the sample, generated sets and FEBRL2/3.
 
-    python -m benchmarks.quality [--sizes 10k,100k,1m] [--skip-febrl]
+    python -m benchmarks.quality [--sizes 10k,100k,1m,10k_holdout,100k_holdout] [--skip-febrl]
 
 Unsupervised: the truth is used only to score the output. The job runs exactly
 as the local command does (DuckDB), with the dataset's settings file.
@@ -38,7 +38,7 @@ def score(name: str, path: Path, truth: Path, settings: Path) -> dict:
 
 def main(argv=None) -> list[dict]:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--sizes", default="10k,100k,1m")
+    ap.add_argument("--sizes", default="10k,100k,1m,10k_holdout,100k_holdout")
     ap.add_argument("--skip-febrl", action="store_true")
     a = ap.parse_args(argv)
     sizes = [s for s in a.sizes.split(",") if s]
@@ -53,12 +53,12 @@ def main(argv=None) -> list[dict]:
         for which in ("febrl2", "febrl3"):
             jobs.append((which.upper(), *datasets.febrl(which), datasets.FEBRL_SETTINGS))
     rows = []
-    print(f"{'dataset':<16}{'records':>9}{'true pairs':>12}{'pred pairs':>12}"
+    print(f"{'dataset':<26}{'records':>9}{'true pairs':>12}{'pred pairs':>12}"
           f"{'precision':>11}{'recall':>9}{'F1':>8}{'prior':>11}{'secs':>7}")
     for name, path, truth, settings in jobs:
         r = score(name, path, truth, settings)
         rows.append(r)
-        print(f"{r['dataset']:<16}{r['records']:>9}{r['true_pairs']:>12}{r['predicted_pairs']:>12}"
+        print(f"{r['dataset']:<26}{r['records']:>9}{r['true_pairs']:>12}{r['predicted_pairs']:>12}"
               f"{r['precision']:>11.4f}{r['recall']:>9.4f}{r['f1']:>8.4f}{r['prior']:>11.3g}{r['seconds']:>7.1f}",
               flush=True)
     return rows
