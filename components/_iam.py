@@ -42,3 +42,14 @@ def service_role(
         opts=pulumi.ResourceOptions(parent=role),
     )
     return role, role_policy
+
+
+def glue_role(
+    name: str, *, role_name: str, policy: pulumi.Input[str], parent: pulumi.Resource, description: str
+) -> tuple[aws.iam.Role, aws.iam.RolePolicy]:
+    """A role for Glue (job or crawler). Glue documents no confused-deputy keys for its
+    service role, so the trust has no source condition: iam:PassRole decides who may
+    hand the role to Glue, and roles can't be passed across accounts."""
+    return service_role(
+        name, role_name=role_name, service="glue.amazonaws.com", policy=policy, parent=parent, description=description
+    )

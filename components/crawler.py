@@ -10,7 +10,7 @@ import pulumi_aws as aws
 
 from builders import policies
 from builders.arns import Arns
-from components._iam import service_role
+from components._iam import glue_role
 
 
 @dataclass
@@ -56,15 +56,12 @@ class Crawler(pulumi.ComponentResource):
                 )
             )
         )
-        self.role, role_policy = service_role(
+        self.role, role_policy = glue_role(
             name,
             role_name=args.role_name,
-            service="glue.amazonaws.com",
             policy=policy,
             parent=self,
             description=f"Glue crawler {args.crawler_name}: reads s3://{args.bucket}/{args.output_prefix}",
-            # Glue documents no confused-deputy keys for its service role; iam:PassRole
-            # decides who may hand the role to Glue, and roles can't be passed across accounts.
         )
         self.crawler = aws.glue.Crawler(
             name,

@@ -18,7 +18,7 @@ import pulumi_aws as aws
 
 from builders import policies
 from builders.arns import Arns
-from components._iam import service_role
+from components._iam import glue_role
 from glue_jobs import contract
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -106,16 +106,13 @@ class DedupJob(pulumi.ComponentResource):
                 )
             )
         )
-        self.role, role_policy = service_role(
+        self.role, role_policy = glue_role(
             name,
             role_name=args.role_name,
-            service="glue.amazonaws.com",
             policy=policy,
             parent=self,
             description=f"Glue job {args.job_name}: reads s3://{args.bucket}/{args.watched_prefix}, "
             f"writes s3://{args.bucket}/{args.output_prefix}",
-            # Glue documents no confused-deputy keys for its service role; iam:PassRole
-            # decides who may hand the role to Glue, and roles can't be passed across accounts.
         )
 
         # Glue 5.0 writes to <prefix>/error and <prefix>/output; created here so they have a retention.
