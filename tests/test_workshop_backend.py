@@ -60,9 +60,11 @@ class _Quotas:
 class _Session:
     def __init__(self, client):
         self._client = client
+        self.regions: list[str | None] = []
 
     def client(self, name, region_name=None):
         assert name == "service-quotas"
+        self.regions.append(region_name)
         return self._client
 
 
@@ -71,10 +73,17 @@ def test_quotas_are_matched_by_name_and_missing_ones_keep_the_defaults(capsys):
         "events": [{"QuotaName": "Rules per event bus", "Value": 500.0}, {"QuotaName": "Targets per rule", "Value": 5.0}],
         "iam": [{"QuotaName": "Roles per account", "Value": 5000.0}],
     }, failing={"glue"})
-    quotas = aws_quotas.read_quotas(_Session(client), REGION)
+    session = _Session(client)
+    quotas = aws_quotas.read_quotas(session, REGION)
     assert quotas == {"rules": 500, "roles": 5000}
-    assert "could not read glue quotas" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "could not read glue quotas" in err
+    assert "s3 quota 'general purpose buckets' not found in Service Quotas; using the default 10000" in err
     assert set(quotas) <= set(QUOTAS)
+    # IAM and S3 quotas are global, served from us-east-1; the others from the class region.
+    services = sorted({q.service_code for q in QUOTAS.values()})
+    by_service = dict(zip(services, session.regions, strict=True))
+    assert by_service["iam"] == by_service["s3"] == "us-east-1" and by_service["events"] == REGION
 
 
 def test_real_backend_reports_a_missing_cli_and_virtualenv_once(tmp_path, monkeypatch):

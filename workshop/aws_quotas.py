@@ -39,11 +39,16 @@ def read_usage(session, region: str) -> dict[str, int]:
     return usage
 
 
+# IAM and S3 quotas are global: Service Quotas serves them from us-east-1.
+GLOBAL_SERVICES = {"iam": "us-east-1", "s3": "us-east-1"}
+
+
 def read_quotas(session, region: str) -> dict[str, int]:
-    client = session.client("service-quotas", region_name=region)
+    """Applied quota values by name; a quota not found keeps AWS's default, and says so."""
     quotas: dict[str, int] = {}
     for service in sorted({q.service_code for q in QUOTAS.values()}):
         wanted = {q.name.lower(): q.key for q in QUOTAS.values() if q.service_code == service}
+        client = session.client("service-quotas", region_name=GLOBAL_SERVICES.get(service, region))
         try:
             for page in client.get_paginator("list_service_quotas").paginate(ServiceCode=service):
                 for quota in page.get("Quotas", []):
@@ -52,6 +57,11 @@ def read_quotas(session, region: str) -> dict[str, int]:
                         quotas[key] = int(quota["Value"])
         except Exception as error:  # noqa: BLE001
             print(f"preflight: could not read {service} quotas ({error}); using AWS defaults", file=sys.stderr)
+            continue
+        for name, key in sorted(wanted.items()):
+            if key not in quotas:
+                print(f"preflight: {service} quota {name!r} not found in Service Quotas; "
+                      f"using the default {QUOTAS[key].default}", file=sys.stderr)
     return quotas
 
 
