@@ -107,7 +107,9 @@ def test_checks_run_lint_and_tests_via_the_ci_script(workflow):
 
 def test_preview_on_pull_requests_with_policy_pack_and_comment(workflow):
     job = workflow["jobs"]["preview"]
-    assert job["if"] == "github.event_name == 'pull_request'" and job["needs"] == "checks"
+    assert job["if"] == ("github.event_name == 'pull_request' && "
+                         "github.event.pull_request.head.repo.full_name == github.repository")
+    assert job["needs"] == "checks"
     assert job["permissions"] == {"contents": "read", "id-token": "write", "pull-requests": "write"}
     (pulumi,) = _steps(job, "pulumi/actions")
     assert pulumi["with"]["command"] == "preview"
