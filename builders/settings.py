@@ -210,6 +210,9 @@ def _cross_checks(s: Settings) -> list[str]:
     if s.trail_mode == "none" and s.trigger_source == "cloudtrail":
         problems.append("trailMode: 'none' records no CloudTrail events, so triggerSource 'cloudtrail' would never fire; "
                         "use triggerSource 's3-eventbridge' or trailMode 'per-stack'/'shared'")
+    if s.trail_kms_encryption and s.trail_mode != "per-stack":
+        problems.append(f"trailKmsEncryption: applies to the stack's own trail; trailMode {s.trail_mode!r} creates none "
+                        "(the class trail is set up by shared_trail/)")
     if s.trail_mode == "shared" and not s.shared_trail_name:
         problems.append("sharedTrailName: required when trailMode is 'shared' (the name of the class trail, see shared_trail/ and docs/instructor-runbook.md)")
     if s.notification_email and not _EMAIL_RE.match(s.notification_email):

@@ -58,6 +58,8 @@ def test_dev_stack_config_is_valid():
         ({"encryption": "sse-kms", "kmsKeyArn": "arn:aws:kms:eu-west-1:123456789012:alias/data"}, "kmsKeyArn", "alias"),
         ({"jobExecutionClass": "FLEX", "jobWorkerType": "G.4X"}, "jobExecutionClass", "G.1X and G.2X"),
         ({"crawlTimeoutMinutes": "1000"}, "crawlTimeoutMinutes", "1 to 720"),
+        ({"trailKmsEncryption": "true", "trailMode": "none", "triggerSource": "s3-eventbridge"},
+         "trailKmsEncryption", "creates none"),
     ],
 )
 def test_bad_value_names_the_key_and_the_accepted_form(raw, key, hint):
