@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass
 
 from builders import workflow_definition as wd
+from builders.settings import Settings
 from workshop import prices
 
 _MATH_ADD = re.compile(r"^States\.MathAdd\(\s*(\$[\w.]*)\s*,\s*(-?\d+)\s*\)$")
@@ -145,12 +146,14 @@ class RunAssumptions:
 
 @dataclass(frozen=True)
 class PipelineSettings:
+    """The settings the bill depends on: a class's defaults (shared trail), the stack's otherwise."""
+
     trail_mode: str = "shared"
-    trigger_source: str = "cloudtrail"
-    job_execution_class: str = "STANDARD"
-    job_worker_type: str = "G.1X"
-    job_workers: int = 2
-    poll_seconds: int = 30
+    trigger_source: str = Settings.trigger_source
+    job_execution_class: str = Settings.job_execution_class
+    job_worker_type: str = Settings.job_worker_type
+    job_workers: int = Settings.job_workers
+    poll_seconds: int = wd.WorkflowSpec.poll_seconds
 
 
 @dataclass(frozen=True)
