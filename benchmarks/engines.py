@@ -22,6 +22,14 @@ from glue_jobs.dedup_core import DuckDBEngine, SparkEngine, deduplicate
 from glue_jobs.glue_io import from_spark, to_spark
 
 
+def glue_cost(seconds: float, workers: int = 2, worker_type: str = "G.1X") -> float:
+    """USD of one STANDARD run that takes ``seconds`` (billed per second, 1-minute minimum)."""
+    from workshop import prices
+
+    billed = max(seconds, prices.GLUE_JOB_MINIMUM_MINUTES * 60)
+    return billed / 3600 * workers * prices.DPU_PER_WORKER[worker_type] * prices.GLUE_DPU_HOUR_STANDARD
+
+
 def run_duckdb(path: Path, cfg) -> tuple[int, int, float]:
     t0 = time.perf_counter()
     duck = DuckDBEngine()
@@ -62,7 +70,14 @@ def main(argv=None) -> None:
         mb = path.stat().st_size / 1e6
         for engine in a.engines:
             n, clusters, secs = run_duckdb(path, cfg) if engine == "duckdb" else run_spark(spark, path, cfg)
-            print(f"{size:10s} {mb:7.1f} MB {engine:6s} records {n:>8,} clusters {clusters:>8,} {secs:7.1f} s", flush=True)
+            print(f"{size:10s} {mb:7.1f} MB {engine:6s} records {n:>8,} clusters {clusters:>8,} {secs:7.1f} s "
+                  f"Glue 2 x G.1X: {2 * secs / 3600:.4f} DPU-h, ${glue_cost(secs):.4f}/run", flush=True)
+    import os
+
+    from workshop import prices
+
+    print(f"prices as of {prices.PRICES_AS_OF} ({prices.PRICES_REGIONS}); load average while measuring: "
+          f"{', '.join(f'{x:.1f}' for x in os.getloadavg())} on {os.cpu_count()} cores (a shared machine)")
 
 
 if __name__ == "__main__":

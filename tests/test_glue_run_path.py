@@ -24,6 +24,7 @@ from moto import mock_aws
 from tests.conftest import REGION
 from tests.dedup_fixtures import SAMPLE
 from tests.iam_eval import CallRecorder, Request, allowed, granting
+from tests.test_workflow_engine import aws  # noqa: F401 - fixture: moto with the Step Functions interpreter
 
 sys.path.insert(0, str(Path(__file__).resolve().parent / "awsglue_double"))
 
@@ -233,3 +234,31 @@ def test_a_re_upload_during_the_run_is_refused_by_error_code(world):
     world.s3.put_object(Bucket=world.bucket, Key=UPLOAD_KEY, Body=b"v2, uploaded mid-run")
     with pytest.raises(InputError, match="the object changed while the job was reading it"):
         glue_io.download_pinned(world.s3, world.bucket, UPLOAD_KEY, etag, Path("/dev/null"))
+
+
+def test_bad_input_reaches_the_failure_notification(dev_stack, tmp_path, monkeypatch, spark, aws):  # noqa: F811
+    """The job's error text becomes the run's ErrorMessage (JobRun.ErrorMessage, AWS Glue API), which
+    the .sync task puts in the States.TaskFailed cause, which the workflow sends to the topic."""
+    from moto.glue import models as glue_models
+
+    from tests.test_workflow_engine import Stack, _job_runs_end
+
+    world = GlueWorld(dev_stack, tmp_path, monkeypatch)
+    bad = "etl-ttt-demo/data_analytics_team_folder/no-id.csv"
+    world.s3.put_object(Bucket=world.bucket, Key=bad, Body=b"c_first_name,c_last_name\nAnn,Lee\n")
+    with pytest.raises(InputError) as error:
+        glue_entry.main(world.argv(bad, "auto"))
+    glue_error = f"{type(error.value).__name__}: {error.value}"
+    assert "c_customer_id" in glue_error and bad in glue_error
+
+    _job_runs_end(monkeypatch, "FAILED")
+    as_dict = glue_models.FakeJobRun.as_dict
+    monkeypatch.setattr(glue_models.FakeJobRun, "as_dict", lambda self: {**as_dict(self), "ErrorMessage": glue_error})
+    stack = Stack()
+    described = stack.run({"bucket": world.bucket, "key": bad, "trigger": "PutObject", "eventId": "e", "eventTime": "t"})
+    assert described["status"] == "FAILED"
+    (message,) = stack.notifications()
+    assert message["input"]["key"] == bad
+    assert json.loads(message["error"]["Cause"])["ErrorMessage"] == glue_error
+    assert sorted(world.keys(world.defaults["--output_prefix"]) + world.keys(world.defaults["--matches_prefix"])) \
+        == sorted(world.old), "nothing published"
