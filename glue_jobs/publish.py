@@ -75,12 +75,14 @@ def delete_with_retries(s3, bucket: str, keys: Iterable[str], attempts: int = 4,
 
 
 def check_layout(source_bucket: str, source_key: str, output_bucket: str, prefixes: Iterable[str]) -> None:
-    """The input must not live where the job writes or replaces objects."""
+    """The input must not live where the job writes or replaces objects (a user error)."""
+    from glue_jobs.validation import InputError
+
     if source_bucket != output_bucket:
         return
     for p in prefixes:
         if source_key.startswith(p):
-            raise ValueError(f"input s3://{source_bucket}/{source_key} is inside the job's output "
+            raise InputError(f"input s3://{source_bucket}/{source_key} is inside the job's output "
                              f"prefix {p!r}; publishing would replace it. Upload it elsewhere.")
 
 
