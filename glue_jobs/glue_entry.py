@@ -82,7 +82,7 @@ def dedup_on_spark(glue, duck, cfg, table: str, source: str, checkpoint_uri: str
 def run(args: dict, s3, glue) -> dict:
     """One job run; returns its summary. Everything written goes under staging until publish."""
     from glue_jobs.contract import choose_engine
-    from glue_jobs.dedup_core import DuckDBEngine, deduplicate
+    from glue_jobs.dedup_core import MATCH_ID, DuckDBEngine, deduplicate
     from glue_jobs.glue_io import head_input, read_input, spark_checkpoint_uri, write_outputs
     from glue_jobs.publish import check_layout, cleanup, publish_all
 
@@ -105,9 +105,9 @@ def run(args: dict, s3, glue) -> dict:
             res = deduplicate(duck, cfg, table, source=source)
             tables = {"deduplicated": res.survivors_table, "matches": res.matches_table}
         n_matches = duck.scalar(f"SELECT count(*) FROM {tables['matches']}")
-        n_ids = duck.scalar(f"SELECT count(DISTINCT match_id) FROM {tables['matches']}")
+        n_ids = duck.scalar(f"SELECT count(DISTINCT {MATCH_ID}) FROM {tables['matches']}")
         n_survivors = duck.scalar(f"SELECT count(*) FROM {tables['deduplicated']}")
-        if not n_matches == res.records_in or n_ids != n_survivors:  # never lose a customer
+        if n_matches != res.records_in or n_ids != n_survivors:  # never lose a customer
             raise RuntimeError(f"{source}: {res.records_in} records in, {n_matches} in the matches output, "
                                f"{n_ids} match ids but {n_survivors} survivors; nothing published")
         write_outputs(s3, duck, tables, bucket, staging, fmt, f"part-{run_id}", workdir)     # stage
