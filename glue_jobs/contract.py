@@ -125,6 +125,17 @@ def job_log_groups(role_name: str, security_configuration: str) -> list[str]:
     return [f"{base}error", f"{base}output"]
 
 
+RUN_SUMMARY_FOLDER = "summaries/"
+"""Under the staging prefix, beside the run folders (``<staging><run id>/``, removed at the end of a
+run); Glue run ids are ``jr_<hex>``, so no run folder is called ``summaries``."""
+
+
+def run_summary_key(staging_prefix: str, job_run_id: str) -> str:
+    """``<staging_prefix>summaries/<job run id>.json``: the run's summary, written after publishing
+    (``records_in``, ``clusters``, ``duplicates_removed``, ...); the workflow's completion event reads it."""
+    return f"{staging_prefix}{RUN_SUMMARY_FOLDER}{job_run_id}.json"
+
+
 def choose_engine(job_engine: str, input_bytes: int) -> str:
     """``duckdb`` or ``spark`` for an input of ``input_bytes``."""
     if job_engine not in JOB_ENGINES:

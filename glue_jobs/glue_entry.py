@@ -1,4 +1,4 @@
-"""Glue entry point of the dedup job: read input → dedup → stage → publish.
+"""Glue entry point of the dedup job: read input → dedup → stage → publish → summary.
 
 Thin on purpose: the data logic is ``glue_jobs.dedup_core``, S3 in and out
 ``glue_jobs.glue_io`` (boto3 on the driver, the job's only S3 access), the
@@ -81,7 +81,7 @@ def dedup_on_spark(glue, duck, cfg, table: str, source: str, checkpoint_uri: str
 
 def run(args: dict, s3, glue) -> dict:
     """One job run; returns its summary. Everything written goes under staging until publish."""
-    from glue_jobs.contract import choose_engine
+    from glue_jobs.contract import choose_engine, run_summary_key
     from glue_jobs.dedup_core import MATCH_ID, DuckDBEngine, deduplicate
     from glue_jobs.glue_io import head_input, read_input, spark_checkpoint_uri, write_outputs
     from glue_jobs.publish import check_layout, cleanup, publish_all
@@ -116,9 +116,12 @@ def run(args: dict, s3, glue) -> dict:
     finally:
         cleanup(s3, bucket, staging)
         shutil.rmtree(workdir, ignore_errors=True)
-    return {"engine": engine, "input_bytes": head["ContentLength"], "records_in": res.records_in,
-            "clusters": res.clusters, "duplicates_removed": res.duplicates_removed, "prior": res.model.prior,
-            "model_warnings": res.model.warnings[:20], "seconds": round(time.time() - t0, 1)}
+    summary = {"records_in": res.records_in, "clusters": res.clusters, "duplicates_removed": res.duplicates_removed,
+               "engine": engine, "input_bytes": head["ContentLength"], "prior": res.model.prior,
+               "model_warnings": res.model.warnings[:20], "seconds": round(time.time() - t0, 1)}
+    s3.put_object(Bucket=bucket, Key=run_summary_key(args["staging_prefix"], run_id),              # summary
+                  Body=json.dumps(summary).encode(), ContentType="application/json")
+    return summary
 
 
 def main(argv=None) -> None:

@@ -28,7 +28,7 @@ from tests.test_workflow_engine import aws  # noqa: F401 - fixture: moto with th
 
 sys.path.insert(0, str(Path(__file__).resolve().parent / "awsglue_double"))
 
-from glue_jobs import glue_entry, glue_io  # noqa: E402
+from glue_jobs import contract, glue_entry, glue_io  # noqa: E402
 from glue_jobs.validation import InputError  # noqa: E402
 
 RUN_ID = "jr_0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
@@ -125,7 +125,11 @@ def test_main_runs_end_to_end_and_every_call_is_allowed(world, spark, engine):
     assert sorted(r["c_customer_id"] for r in matched) == sorted(r["c_customer_id"] for r in source)
     assert len(survivors) == len({r["match_id"] for r in matched}) < len(source)
     assert {r["c_customer_id"] for r in survivors} <= {r["c_customer_id"] for r in source}
-    assert world.keys(world.defaults["--staging_prefix"]) == [], "staging is removed"
+    summary_key = contract.run_summary_key(world.defaults["--staging_prefix"], RUN_ID)
+    assert world.keys(world.defaults["--staging_prefix"]) == [summary_key], "staging is removed, the summary stays"
+    summary = json.loads(world.read(summary_key))
+    assert (summary["records_in"], summary["clusters"], summary["duplicates_removed"]) == \
+        (len(source), len(survivors), len(source) - len(survivors)) and summary["engine"] == engine
     assert world.read(UPLOAD_KEY) == SAMPLE.read_bytes(), "the input is never modified"
     from awsglue.job import Job
 
