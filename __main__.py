@@ -8,6 +8,7 @@ import pulumi
 import pulumi_aws as aws
 
 from builders.arns import Arns
+from builders.completion_event import CompletionEvent, event_bus_arn, table_name
 from builders.event_patterns import KEY_ENCODING
 from builders.layout import bucket_layout
 from builders.names import physical_names
@@ -156,6 +157,14 @@ workflow = Workflow(
         log_level=settings.log_level,
         log_retention_days=settings.log_retention_days,
         notification_email=settings.notification_email,
+        completion=CompletionEvent(
+            bucket=names.data_bucket,
+            staging_prefix=layout.staging,
+            database=names.database,
+            table=table_name(layout.output),
+            event_bus_arn=event_bus_arn(arns.partition, region, identity.account_id),
+        ),
+        data_key_arn=encryption.bucket_key_arn,
     ),
     opts=pulumi.ResourceOptions(provider=provider, depends_on=[job, crawler]),
 )
@@ -190,4 +199,7 @@ pulumi.export("table_prefix", crawler.crawler.table_prefix)
 pulumi.export("failure_topic_arn", workflow.topic.arn)
 pulumi.export("dead_letter_queue_url", trigger.dead_letter_queue.url)
 pulumi.export("trigger_source", settings.trigger_source)
+pulumi.export("table_name", table_name(layout.output))
+pulumi.export("run_summaries_uri", f"s3://{names.data_bucket}/{layout.staging}summaries/")
+pulumi.export("region", region)
 pulumi.export("trail_name", trail.trail.name if trail else settings.shared_trail_name or None)
