@@ -266,6 +266,27 @@ def trail_bucket_policy(bucket_arn: str, *, account_id: str, trail_arns: list[st
     )
 
 
+def access_log_bucket_policy(bucket_arn: str, *, source_bucket_arn: str, account_id: str, prefix: str) -> dict:
+    """S3 server access logs of ``source_bucket_arn`` may be written under ``prefix``, by S3's
+    logging service for that bucket of this account only (S3 User Guide, "Enabling Amazon S3
+    server access logging": bucket-policy grant to logging.s3.amazonaws.com with
+    aws:SourceArn and aws:SourceAccount)."""
+    return document(
+        {
+            "Sid": "S3ServerAccessLogs",
+            "Effect": "Allow",
+            "Principal": {"Service": "logging.s3.amazonaws.com"},
+            "Action": "s3:PutObject",
+            "Resource": f"{bucket_arn}/{prefix}*",
+            "Condition": {
+                "ArnLike": {"aws:SourceArn": source_bucket_arn},
+                "StringEquals": {"aws:SourceAccount": account_id},
+            },
+        },
+        deny_insecure_transport(bucket_arn),
+    )
+
+
 KEY_ADMIN_ACTIONS = [
     "kms:CancelKeyDeletion", "kms:Create*", "kms:Decrypt", "kms:Delete*", "kms:Describe*",
     "kms:Disable*", "kms:Enable*", "kms:Encrypt", "kms:GenerateDataKey*", "kms:Get*",
