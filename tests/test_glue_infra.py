@@ -155,3 +155,14 @@ def test_the_wheel_check_fails_for_a_module_without_a_glue_wheel():
            "--only-binary=:all:", "--python-version", "3.11", "--implementation", "cp", "--abi", "cp311",
            "--platform", "manylinux_2_34_x86_64", "--target", "/nonexistent-glue-target", "pyspark==3.5.4"]
     assert subprocess.run(cmd, capture_output=True, text=True, timeout=300).returncode != 0
+
+
+def test_local_spark_is_glue_5s_spark():
+    """Glue 5.0 runs Spark 3.5.4 (AWS Glue release notes): the tests run the same."""
+    import pyspark
+
+    from tests.conftest import REPO
+
+    pins = dict(line.split("==") for line in (REPO / "requirements-bench.txt").read_text().splitlines()
+                if "==" in line and not line.startswith("#"))
+    assert pins["pyspark"] == pyspark.__version__ == "3.5.4"
