@@ -27,7 +27,7 @@ from builders.settings import (
     parse_settings,
 )
 from workshop import cost, orchestrate, preflight
-from workshop.handout import FORMATS, OutputError, write_handouts
+from workshop.handout import FORMATS, OutputError, check_out_dir, write_handouts
 from workshop.orchestrate import RetryPolicy, StackBackend
 from workshop.plan import (
     DEFAULT_TRAIL_NAME,
@@ -138,6 +138,14 @@ def run_preflight(args, ctx: Context) -> int:
 def run_handout(args, ctx: Context) -> int:
     if not args.account:
         raise UsageError("handout needs --account: bucket names contain the account id")
+    try:
+        check_out_dir(args.out)  # before any work; said together with the roster's problems
+    except OutputError as error:
+        try:
+            _plan(args, Context(lambda text: None))
+        except Refusal as other:
+            raise UsageError(f"{error}\n{other}") from None
+        raise
     plan = _plan(args, ctx)
     settings = parse_settings(student_settings(plan.students[0].student, plan.options))
     note = ("Uploads are seen through the class's shared CloudTrail trail: a run may start a few minutes "
