@@ -244,7 +244,7 @@ def _parser() -> argparse.ArgumentParser:
         p.add_argument("--roster", required=roster_required, type=Path, help="CSV with a header name,email")
         p.add_argument("--region", default=_default_region(), help="AWS region of the class (default: $AWS_REGION or eu-west-1)")
         p.add_argument("--account", default=None, help="12-digit AWS account id (names only; the stacks use your credentials)")
-        p.add_argument("--trail-mode", choices=TRAIL_MODES, default="shared",
+        p.add_argument("--trail-mode", choices=TRAIL_MODES, default=ClassOptions.trail_mode,
                        help="shared (default: one class trail), per-stack (5 per region at most) or none")
         p.add_argument("--trigger-source", choices=TRIGGER_SOURCES, default=ClassOptions.trigger_source)
         p.add_argument("--trail-stack", default=DEFAULT_TRAIL_STACK, help="stack of the shared_trail program")
