@@ -54,6 +54,17 @@ def test_a_roster_that_cannot_be_read_is_refused(tmp_path):
     assert code == 2 and "loop.csv" in text
 
 
+def test_a_plan_problem_names_the_roster_file_and_line(tmp_path):
+    roster = _roster(tmp_path, "Ann,ann@example.com\nBob,bob@example.com\n")
+    code, text = run("plan", "--roster", str(roster), "--set", "dataBucketName=one-bucket-for-all")
+    assert code == 2 and f"{roster}:3 (Bob):" in text, text
+
+
+def test_a_name_of_punctuation_gets_a_valid_owner_tag(tmp_path):
+    roster = _roster(tmp_path, ";,*@example.com\n")
+    assert run("plan", "--roster", str(roster))[0] == 0
+
+
 def test_a_roster_that_is_not_csv_is_refused_with_its_line(tmp_path):
     roster = _roster(tmp_path, "Ann,ann@example.com\n" + "B" * 200_000 + ",b@example.com\n")
     code, text = run("plan", "--roster", str(roster))

@@ -88,7 +88,7 @@ def _options(args) -> ClassOptions:
 
 def _plan(args, ctx: Context) -> ClassPlan:
     students = load_roster(args.roster)
-    plan = plan_class(students, _options(args))
+    plan = plan_class(students, _options(args), str(args.roster))
     ctx.out(f"{args.roster}: {len(students)} student(s), {len(plan.all_stacks)} stack(s) planned, no name collision")
     return plan
 
