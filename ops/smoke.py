@@ -113,8 +113,15 @@ class Smoke:
         if self.o["trigger_source"] == "cloudtrail":
             self.say("         waiting for the trigger: CloudTrail hands data events to EventBridge "
                      "best effort, usually within 5 minutes")
+        else:
+            self.say("         waiting for the trigger: S3 event notifications, usually seconds")
         seen: set[str] = set()
+        start, said = self.clock(), 0
         while True:
+            waited = int((self.clock() - start) // 300) * 5  # every five minutes
+            if waited > said:
+                said = waited
+                self.say(f"         still waiting for the execution ({waited} min)")
             for execution in executions(self.sfn, self.o["state_machine_arn"], started_since=self.started_after):
                 if execution["executionArn"] in seen:
                     continue
