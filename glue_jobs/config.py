@@ -34,7 +34,7 @@ DATE_FORMATS = {"YYYYMMDD", "YYYY-MM-DD", "DD/MM/YYYY", "MM/DD/YYYY"}
 SWAPPED_NAMES = "swapped_names"
 
 
-class SettingsError(ValueError):
+class SettingsFileError(ValueError):
     """The settings file is not usable; the message names the key."""
 
 
@@ -77,24 +77,24 @@ class DedupConfig:
 
 def _rules(raw: Any, key: str, known: set[str]) -> tuple[Any, ...]:
     if not isinstance(raw, list) or not raw:
-        raise SettingsError(f"settings key '{key}' must be a non-empty list of rules")
+        raise SettingsFileError(f"settings key '{key}' must be a non-empty list of rules")
     out: list[Any] = []
     for i, rule in enumerate(raw):
         if isinstance(rule, str):
             if rule != SWAPPED_NAMES and "l." not in rule:
-                raise SettingsError(
+                raise SettingsFileError(
                     f"settings key '{key}'[{i}]: a string rule must be SQL on l./r. "
                     f"columns or '{SWAPPED_NAMES}', got {rule!r}")
             out.append(rule)
         elif isinstance(rule, list) and rule and all(isinstance(c, str) for c in rule):
             unknown = [c for c in rule if c not in known]
             if unknown:
-                raise SettingsError(
+                raise SettingsFileError(
                     f"settings key '{key}'[{i}] uses unknown column(s) {unknown}; "
                     f"standardised columns are {sorted(known)}")
             out.append(tuple(rule))
         else:
-            raise SettingsError(f"settings key '{key}'[{i}] must be a list of column names or SQL")
+            raise SettingsFileError(f"settings key '{key}'[{i}] must be a list of column names or SQL")
     return tuple(out)
 
 
@@ -117,28 +117,28 @@ def load_config(source: str | Path | dict) -> DedupConfig:
         try:
             raw = json.loads(Path(source).read_text(encoding="utf-8"))
         except FileNotFoundError:
-            raise SettingsError(f"settings file not found: {where}") from None
+            raise SettingsFileError(f"settings file not found: {where}") from None
         except json.JSONDecodeError as e:
-            raise SettingsError(f"settings file {where} is not valid JSON: {e}") from None
+            raise SettingsFileError(f"settings file {where} is not valid JSON: {e}") from None
     return parse_config(raw, where)
 
 
 def parse_config(raw: dict, where: str = "<dict>") -> DedupConfig:
     if not isinstance(raw, dict):
-        raise SettingsError(f"settings {where}: top level must be an object")
+        raise SettingsFileError(f"settings {where}: top level must be an object")
     id_column = raw.get("id_column")
     if not isinstance(id_column, str) or not id_column:
-        raise SettingsError(f"settings {where}: 'id_column' must name the input's unique id column")
+        raise SettingsFileError(f"settings {where}: 'id_column' must name the input's unique id column")
     raw_fields = raw.get("fields")
     if not isinstance(raw_fields, dict) or not raw_fields:
-        raise SettingsError(f"settings {where}: 'fields' must map field names to specs")
+        raise SettingsFileError(f"settings {where}: 'fields' must map field names to specs")
     fields = []
     for name, spec in raw_fields.items():
         if not name.isidentifier() or name in ("unique_id", "match_id"):
-            raise SettingsError(f"settings {where}: field name {name!r} is not a usable column name")
+            raise SettingsFileError(f"settings {where}: field name {name!r} is not a usable column name")
         kind = spec.get("kind") if isinstance(spec, dict) else None
         if kind not in KINDS:
-            raise SettingsError(f"settings {where}: fields.{name}.kind must be one of {sorted(KINDS)}")
+            raise SettingsFileError(f"settings {where}: fields.{name}.kind must be one of {sorted(KINDS)}")
         if kind == "date_parts":
             roles = ("day", "month", "year")
         else:
@@ -147,24 +147,24 @@ def parse_config(raw: dict, where: str = "<dict>") -> DedupConfig:
         for role in roles:
             col = spec.get(role)
             if not isinstance(col, str) or not col:
-                raise SettingsError(f"settings {where}: fields.{name}.{role} must name an input column")
+                raise SettingsFileError(f"settings {where}: fields.{name}.{role} must name an input column")
             cols[role] = col
         fmt = spec.get("format")
         if kind == "date" and fmt not in DATE_FORMATS:
-            raise SettingsError(f"settings {where}: fields.{name}.format must be one of {sorted(DATE_FORMATS)}")
+            raise SettingsFileError(f"settings {where}: fields.{name}.format must be one of {sorted(DATE_FORMATS)}")
         fields.append(Field(name, kind, cols, fmt))
     fields_t = tuple(fields)
     known = standardised_columns(fields_t)
     threshold = raw.get("threshold_match_probability", 0.95)
     if not isinstance(threshold, (int, float)) or not 0 < threshold < 1:
-        raise SettingsError(f"settings {where}: 'threshold_match_probability' must be in (0, 1)")
+        raise SettingsFileError(f"settings {where}: 'threshold_match_probability' must be in (0, 1)")
     training = raw.get("training", {})
     recall = training.get("prior_recall", 0.8)
     if not isinstance(recall, (int, float)) or not 0 < recall <= 1:
-        raise SettingsError(f"settings {where}: 'training.prior_recall' must be in (0, 1]")
+        raise SettingsFileError(f"settings {where}: 'training.prior_recall' must be in (0, 1]")
     delimiter = raw.get("delimiter", ",")
     if not isinstance(delimiter, str) or len(delimiter) != 1:
-        raise SettingsError(f"settings {where}: 'delimiter' must be one character")
+        raise SettingsFileError(f"settings {where}: 'delimiter' must be one character")
     return DedupConfig(
         id_column=id_column,
         fields=fields_t,

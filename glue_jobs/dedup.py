@@ -20,7 +20,7 @@ import time
 import uuid
 from pathlib import Path
 
-from glue_jobs.config import DedupConfig, SettingsError, load_config
+from glue_jobs.config import DedupConfig, SettingsFileError, load_config
 from glue_jobs.dedup_core import DedupResult, DuckDBEngine, deduplicate
 from glue_jobs.validation import SAMPLE_BYTES, InputError, check_header, check_utf8, iter_file
 
@@ -153,7 +153,7 @@ def main(argv: list[str] | None = None) -> int:
     a = ap.parse_args(argv)
     try:
         run(a.input, a.output, a.settings, a.format, a.threads, verbose=a.verbose)
-    except (InputError, SettingsError) as e:
+    except (InputError, SettingsFileError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     return 0

@@ -16,7 +16,7 @@ Engines: ``duckdb`` deduplicates on the Glue driver; ``spark`` on the cluster
 ``contract.DUCKDB_MAX_INPUT_BYTES``. Both give the same clusters.
 
 A user's mistake (bad CSV, wrong columns, missing object, bad settings) ends
-the run with ``InputError`` / ``SettingsError`` and its message, which Glue
+the run with ``InputError`` / ``SettingsFileError`` and its message, which Glue
 shows as the job run's error and the workflow passes to the failure
 notification; nothing is published, staging is removed.
 """
@@ -55,14 +55,14 @@ def _split_s3(uri: str):
 
 
 def load_settings(s3, uri: str):
-    from glue_jobs.config import SettingsError, parse_config
+    from glue_jobs.config import SettingsFileError, parse_config
 
     bucket, key = _split_s3(uri)
     raw = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
     try:
         data = json.loads(raw)
     except (UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise SettingsError(f"{uri}: not valid JSON ({e})") from None
+        raise SettingsFileError(f"{uri}: not valid JSON ({e})") from None
     return parse_config(data, uri)
 
 

@@ -5,7 +5,7 @@ import shutil
 
 import pytest
 
-from glue_jobs.config import SettingsError, load_config
+from glue_jobs.config import SettingsFileError, load_config
 from glue_jobs.dedup import main, run
 from glue_jobs.validation import InputError, check_header
 from tests.dedup_fixtures import SAMPLE, SETTINGS, sha256
@@ -88,9 +88,9 @@ def test_header_check_on_a_truncated_s3_sample():
 def test_bad_settings_name_the_key(tmp_path):
     p = tmp_path / "s.json"
     p.write_text('{"id_column": "id", "fields": {"n": {"kind": "nickname", "column": "x"}}}')
-    with pytest.raises(SettingsError, match=r"fields\.n\.kind"):
+    with pytest.raises(SettingsFileError, match=r"fields\.n\.kind"):
         load_config(p)
-    with pytest.raises(SettingsError, match="settings file not found"):
+    with pytest.raises(SettingsFileError, match="settings file not found"):
         load_config(tmp_path / "missing.json")
 
 

@@ -223,10 +223,10 @@ def test_missing_upload_and_bad_settings_are_user_errors(world, spark):
         glue_entry.main(world.argv("etl-ttt-demo/data_analytics_team_folder/gone.csv", "auto"))
     settings_bucket, settings_key = glue_entry._split_s3(world.defaults["--settings_uri"])
     world.s3.put_object(Bucket=settings_bucket, Key=settings_key, Body=b"{not json")
-    from glue_jobs.config import SettingsError
+    from glue_jobs.config import SettingsFileError
 
     world.s3.put_object(Bucket=world.bucket, Key=UPLOAD_KEY, Body=SAMPLE.read_bytes())
-    with pytest.raises(SettingsError, match=r"tpcds_customer\.json: not valid JSON"):
+    with pytest.raises(SettingsFileError, match=r"tpcds_customer\.json: not valid JSON"):
         glue_entry.main(world.argv(UPLOAD_KEY, "auto"))
     assert world.denied() == []
 

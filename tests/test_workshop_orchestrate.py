@@ -12,7 +12,7 @@ import pytest
 
 from workshop import orchestrate
 from workshop.cli import main
-from workshop.orchestrate import RetryPolicy, is_transient
+from workshop.orchestrate import StackRetryPolicy, is_transient
 from workshop.plan import ClassOptions, only, plan_class
 from workshop.roster import load_roster, parse_roster
 
@@ -97,7 +97,7 @@ def test_transient_errors_are_retried_permanent_ones_reported_and_the_rest_carry
     })
     delays: list[float] = []
     lines: list[str] = []
-    report = orchestrate.up_class(plan, backend, parallel=2, retry=RetryPolicy(attempts=4, base_delay=5, max_delay=60),
+    report = orchestrate.up_class(plan, backend, parallel=2, retry=StackRetryPolicy(attempts=4, base_delay=5, max_delay=60),
                                   sleep=delays.append, log=lines.append)
     by_stack = {r.spec.stack: r for r in report.results}
     assert (by_stack["student-ann"].ok, by_stack["student-ann"].attempts) == (True, 2)
@@ -169,7 +169,7 @@ def test_transient_classification(message, transient):
 def test_retry_delay_is_capped_full_jitter():
     import random
 
-    policy = RetryPolicy(attempts=10, base_delay=5, max_delay=30)
+    policy = StackRetryPolicy(attempts=10, base_delay=5, max_delay=30)
     rng = random.Random(1)
     delays = [policy.delay(attempt, rng) for attempt in range(1, 10) for _ in range(50)]
     assert max(delays) <= 30 and min(delays) >= 0

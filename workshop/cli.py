@@ -28,7 +28,7 @@ from builders.settings import (
 )
 from workshop import cost, orchestrate, preflight
 from workshop.handout import FORMATS, OutputError, check_out_dir, write_handouts
-from workshop.orchestrate import RetryPolicy, StackBackend
+from workshop.orchestrate import StackBackend, StackRetryPolicy
 from workshop.plan import (
     DEFAULT_TRAIL_NAME,
     DEFAULT_TRAIL_STACK,
@@ -171,7 +171,7 @@ def _stacks(args, ctx: Context) -> tuple[ClassPlan, ClassPlan, StackBackend, dic
         if problems:
             ctx.out("nothing done:\n" + "\n".join(f"  - {p}" for p in problems))
             return EXIT_REFUSED
-    kwargs = {"parallel": args.parallel, "retry": RetryPolicy(attempts=args.attempts), "log": ctx.out}
+    kwargs = {"parallel": args.parallel, "retry": StackRetryPolicy(attempts=args.attempts), "log": ctx.out}
     if ctx.sleep is not None:
         kwargs["sleep"] = ctx.sleep
     return whole, plan, backend, kwargs

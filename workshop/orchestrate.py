@@ -67,7 +67,7 @@ class Result:
 
 
 @dataclass(frozen=True)
-class RetryPolicy:
+class StackRetryPolicy:
     attempts: int = 4
     base_delay: float = 5.0
     max_delay: float = 60.0
@@ -82,7 +82,7 @@ def run_all(
     action: Callable[[StackSpec], Any],
     *,
     parallel: int,
-    retry: RetryPolicy = RetryPolicy(),
+    retry: StackRetryPolicy = StackRetryPolicy(),
     sleep: Callable[[float], None] = time.sleep,
     log: Log = print,
     rng: random.Random | None = None,
@@ -153,7 +153,7 @@ class ClassReport:
         return "\n".join(lines)
 
 
-def up_class(plan: ClassPlan, backend: StackBackend, *, parallel: int, retry: RetryPolicy = RetryPolicy(),
+def up_class(plan: ClassPlan, backend: StackBackend, *, parallel: int, retry: StackRetryPolicy = StackRetryPolicy(),
              sleep: Callable[[float], None] = time.sleep, log: Log = print) -> ClassReport:
     """The shared trail first (student rules rely on it), then every student in parallel."""
     results: list[Result] = []
@@ -173,7 +173,7 @@ def up_class(plan: ClassPlan, backend: StackBackend, *, parallel: int, retry: Re
 
 def destroy_class(plan: ClassPlan, backend: StackBackend, *, parallel: int, keep_trail: bool = False,
                   class_students: list[StackSpec] | None = None,
-                  retry: RetryPolicy = RetryPolicy(), sleep: Callable[[float], None] = time.sleep,
+                  retry: StackRetryPolicy = StackRetryPolicy(), sleep: Callable[[float], None] = time.sleep,
                   log: Log = print) -> ClassReport:
     """The plan's student stacks, then the class trail once no student stack of the class is left.
 
@@ -186,7 +186,7 @@ def destroy_class(plan: ClassPlan, backend: StackBackend, *, parallel: int, keep
         destroyed = {r.spec.stack for r in results if r.ok}
         others = [s for s in (class_students or plan.students) if s.stack not in destroyed]
         remaining = [r.spec.stack for r in run_all(others, backend.outputs, parallel=parallel,
-                                                   retry=RetryPolicy(attempts=2, base_delay=1), log=log)
+                                                   retry=StackRetryPolicy(attempts=2, base_delay=1), log=log)
                      if not r.ok or r.value is not None]
         if remaining or not all(r.ok for r in results):
             return ClassReport("destroy", results, skipped=[plan.trail],
@@ -198,7 +198,7 @@ def destroy_class(plan: ClassPlan, backend: StackBackend, *, parallel: int, keep
 
 def status_class(plan: ClassPlan, backend: StackBackend, *, parallel: int, log: Log = print) -> ClassReport:
     """Each stack's outputs (``None`` value: the stack does not exist)."""
-    results = run_all(plan.all_stacks, backend.outputs, parallel=parallel, retry=RetryPolicy(attempts=2, base_delay=1),
+    results = run_all(plan.all_stacks, backend.outputs, parallel=parallel, retry=StackRetryPolicy(attempts=2, base_delay=1),
                       log=log)
     return ClassReport("status", results)
 
