@@ -18,11 +18,10 @@ from typing import Any, Mapping
 
 from builders import names
 from builders.layout import bucket_layout
-from glue_jobs.contract import JOB_ENGINES
+from glue_jobs.contract import JOB_ENGINES, OUTPUT_FORMATS, prefix_problem
 
 TRIGGER_SOURCES = ("cloudtrail", "s3-eventbridge")
 TRAIL_MODES = ("per-stack", "shared", "none")
-OUTPUT_FORMATS = ("csv", "parquet")
 WORKER_TYPES = ("G.1X", "G.2X", "G.4X", "G.8X")
 EXECUTION_CLASSES = ("STANDARD", "FLEX")
 LOG_LEVELS = ("ALL", "ERROR", "FATAL", "OFF")
@@ -31,7 +30,6 @@ ENCRYPTIONS = ("sse-s3", "sse-kms")
 LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731,
                       1096, 1827, 2192, 2557, 2922, 3288, 3653)
 
-_PREFIX_RE = re.compile(r"^[A-Za-z0-9!_.*'()=-]+(/[A-Za-z0-9!_.*'()=-]+)*/$")
 _EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _TAG_RE = re.compile(r"^[\w\s.:/=+\-@]{0,256}$")
 
@@ -117,17 +115,12 @@ def _choice(key: str, raw: Any, allowed: tuple[str, ...], problems: list[str]) -
     return None
 
 
-def _prefix(key: str, raw: Any, problems: list[str]) -> str | None:
-    text = str(raw)
-    if text.startswith("/"):
-        problems.append(f"{key}: {text!r} starts with '/'; S3 keys have none (e.g. 'team/folder/')")
-    elif not text.endswith("/"):
-        problems.append(f"{key}: {text!r} needs a trailing '/' so that it names a folder (e.g. '{text}/')")
-    elif not _PREFIX_RE.match(text):
-        problems.append(f"{key}: {text!r} is not a folder path of letters, digits and !_.*'()=- separated by single '/'")
-    else:
-        return text
-    return None
+def _as_prefix(key: str, raw: Any, problems: list[str]) -> str | None:
+    problem = prefix_problem(str(raw))
+    if problem:
+        problems.append(f"{key}: {problem}")
+        return None
+    return str(raw)
 
 
 _INT_RANGES = {
@@ -177,7 +170,7 @@ def parse_settings(raw: Mapping[str, Any]) -> Settings:
         elif attr in ("trail_kms_encryption", "protect_data", "data_access_logs"):
             value = _as_bool(key, value, problems)
         elif attr in ("watched_prefix", "output_prefix"):
-            value = _prefix(key, value, problems)
+            value = _as_prefix(key, value, problems)
         else:
             value = str(value).strip()
         if value is not None:

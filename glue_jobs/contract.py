@@ -13,6 +13,7 @@
   Python 3.11, Amazon Linux 2023).
 - ``job_arguments()``: the job's default arguments, validated.
 - ``job_log_groups()``: the two log groups Glue 5.0 writes the job's logs to.
+- ``prefix_problem()``: the one rule for an S3 folder prefix (settings and job arguments).
 - ``choose_engine()``: DuckDB on the driver up to ``DUCKDB_MAX_INPUT_BYTES``, Spark above.
 
 Per run, the workflow adds ``--source_bucket`` and ``--source_key``; Glue adds
@@ -63,17 +64,32 @@ SOURCE_KEY_ENCODINGS = ("none", "url")
 _BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 
 
-def _prefix(name: str, value: str) -> str:
-    if not isinstance(value, str) or not value.strip():
-        raise ValueError(f"{name} must be a non-empty S3 key prefix, got {value!r}")
-    if value.startswith("/") or value.startswith("s3://") or "//" in value:
-        raise ValueError(f"{name} must be a key prefix inside the bucket (no leading '/', "
-                         f"no 's3://', no '//'), got {value!r}")
-    if not value.endswith("/"):
-        raise ValueError(f"{name} must end with '/', got {value!r}")
-    special = sorted(set(value) & set("{}[]*?\\:"))
-    if special:  # Spark reads and writes these prefixes as Hadoop paths
-        raise ValueError(f"{name} must not contain {special} (Hadoop globs or refuses them), got {value!r}")
+# The one rule for an S3 folder prefix, for the stack's settings (builders/settings.py) and
+# the job's arguments: no leading '/', a trailing '/', segments of the characters S3 calls
+# safe (S3 user guide, "Object key naming guidelines") separated by single '/'. Without
+# '*': Spark reads and writes these prefixes as Hadoop paths, which glob it.
+_PREFIX_SEGMENT = r"[A-Za-z0-9!_.'()=-]+"
+_PREFIX = re.compile(rf"^{_PREFIX_SEGMENT}(/{_PREFIX_SEGMENT})*/$")
+
+
+def prefix_problem(value: object) -> str | None:
+    """What is wrong with ``value`` as an S3 folder prefix (``team/folder/``), or ``None``."""
+    text = value if isinstance(value, str) else ""
+    if not text.strip():
+        return f"{value!r} is not a folder path (e.g. 'team/folder/')"
+    if text.startswith("/"):
+        return f"{text!r} starts with '/'; S3 keys have none (e.g. 'team/folder/')"
+    if not text.endswith("/"):
+        return f"{text!r} needs a trailing '/' so that it names a folder (e.g. '{text}/')"
+    if not _PREFIX.match(text):
+        return f"{text!r} is not a folder path of letters, digits and !_.'()=- separated by single '/'"
+    return None
+
+
+def _require_prefix(name: str, value: str) -> str:
+    problem = prefix_problem(value)
+    if problem:
+        raise ValueError(f"{name}: {problem}")
     return value
 
 
@@ -85,9 +101,9 @@ def job_arguments(*, output_bucket: str, output_prefix: str, matches_prefix: str
         raise ValueError(f"output_bucket must be an S3 bucket name (3-63 lowercase letters, "
                          f"digits, '.', '-'), got {output_bucket!r}")
     prefixes = {
-        "output_prefix": _prefix("output_prefix", output_prefix),
-        "matches_prefix": _prefix("matches_prefix", matches_prefix),
-        "staging_prefix": _prefix("staging_prefix", staging_prefix),
+        "output_prefix": _require_prefix("output_prefix", output_prefix),
+        "matches_prefix": _require_prefix("matches_prefix", matches_prefix),
+        "staging_prefix": _require_prefix("staging_prefix", staging_prefix),
     }
     for a, pa in prefixes.items():
         for b, pb in prefixes.items():

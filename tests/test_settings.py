@@ -41,6 +41,8 @@ def test_dev_stack_config_is_valid():
         ({"watchedPrefix": "/etl-ttt-demo/data/"}, "watchedPrefix", "starts with '/'"),
         ({"watchedPrefix": "etl-ttt-demo/data"}, "watchedPrefix", "trailing '/'"),
         ({"outputPrefix": "etl-ttt-demo//out/"}, "outputPrefix", "single '/'"),
+        # the job's rule too (contract.prefix_problem): Spark would read '*' as a glob
+        ({"outputPrefix": "etl-ttt-demo/out*/"}, "outputPrefix", "single '/'"),
         ({"triggerSource": "sqs"}, "triggerSource", "cloudtrail, s3-eventbridge"),
         ({"jobEngine": "pandas"}, "jobEngine", "auto, duckdb, spark"),
         ({"matcher": "findmatches"}, "matcher", "unknown setting"),
