@@ -64,12 +64,12 @@ encryption = Encryption(
         ],
         s3_encryption=settings.encryption,
         s3_kms_key_arn=settings.kms_key_arn or None,
-        # Retained data must stay readable: keep the stack key if it encrypts the data bucket.
-        retain=keep_data and settings.encryption == "sse-kms" and not settings.kms_key_arn,
-        trail_arns=[arns.trail(names.trail)] if settings.trail_mode == "per-stack" and settings.trail_kms_encryption else [],
+        retain=settings.retain_stack_key,
+        trail_arns=[arns.trail(names.trail)] if settings.trail_encrypted else [],
     ),
     opts=use_provider,
 )
+keys = encryption.refs
 
 # Who uploaded what: S3 server access logs of the data bucket (dataAccessLogs), in a log
 # bucket of their own (the trail's may be SSE-KMS, which access logging can't write to).
@@ -94,7 +94,7 @@ data_bucket = SecureBucket(
     SecureBucketArgs(
         bucket=names.data_bucket,
         versioning=True,
-        kms_key_arn=encryption.bucket_key_arn,
+        kms_key_arn=keys.data_key_arn,
         force_destroy=not keep_data,
         retain=keep_data,
         noncurrent_expiration_days=settings.noncurrent_version_expiration_days,
@@ -112,7 +112,7 @@ database = aws.glue.CatalogDatabase(
 on_data_bucket = pulumi.ResourceOptions(provider=provider, depends_on=[data_bucket])
 
 trail = None
-if settings.trail_mode == "per-stack":
+if settings.per_stack_trail:
     trail = Trail(
         "trail",
         TrailArgs(
@@ -120,8 +120,8 @@ if settings.trail_mode == "per-stack":
             arns=arns,
             object_arn_prefixes=[f"{arns.bucket(names.data_bucket)}/{layout.watched}"],
             log_expiration_days=settings.trail_log_expiration_days,
-            kms_key_arn=encryption.key_arn if settings.trail_kms_encryption else None,
             force_destroy=not keep_data,
+            kms_key_arn=keys.key_arn if settings.trail_encrypted else None,
         ),
         opts=on_data_bucket,
     )
@@ -133,12 +133,10 @@ crawler = Crawler(
         role_name=names.crawler_role,
         arns=arns,
         bucket=names.data_bucket,
-        output_prefix=layout.output,
+        layout=layout,
         database=database.name,
         database_name=names.database,
-        security_configuration=encryption.security_configuration.name,
-        kms_key_arn=encryption.key_arn,
-        data_key_arn=encryption.bucket_key_arn,
+        encryption=keys,
     ),
     opts=on_data_bucket,
 )
@@ -149,11 +147,8 @@ job = DedupJob(
         role_name=names.glue_job_role,
         arns=arns,
         bucket=names.data_bucket,
-        watched_prefix=layout.watched,
-        output_prefix=layout.output,
-        matches_prefix=layout.matches,
-        staging_prefix=layout.staging,
-        scripts_prefix=layout.scripts,
+        layout=layout,
+        encryption=keys,
         job_engine=settings.job_engine,
         output_format=settings.output_format,
         worker_type=settings.job_worker_type,
@@ -161,9 +156,6 @@ job = DedupJob(
         timeout_minutes=settings.job_timeout_minutes,
         max_concurrent_runs=settings.job_max_concurrent_runs,
         execution_class=settings.job_execution_class,
-        security_configuration=encryption.security_configuration.name,
-        kms_key_arn=encryption.key_arn,
-        data_key_arn=encryption.bucket_key_arn,
         log_retention_days=settings.log_retention_days,
     ),
     opts=on_data_bucket,
@@ -176,7 +168,7 @@ workflow = Workflow(
         arns=arns,
         job_name=names.job,
         crawler_name=names.crawler,
-        kms_key_arn=encryption.key_arn,
+        encryption=keys,
         crawl_timeout_minutes=settings.crawl_timeout_minutes,
         source_key_encoding=KEY_ENCODING[settings.trigger_source],
         log_level=settings.log_level,
@@ -189,7 +181,6 @@ workflow = Workflow(
             table=table_name(layout.output),
             event_bus_arn=event_bus_arn(arns.partition, region, identity.account_id),
         ),
-        data_key_arn=encryption.bucket_key_arn,
     ),
     opts=pulumi.ResourceOptions(provider=provider, depends_on=[job, crawler]),
 )

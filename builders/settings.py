@@ -77,6 +77,22 @@ class Settings:
     data_access_logs: bool = False
     data_access_log_expiration_days: int = 90
 
+    # What follows from the settings, decided here once (``__main__.py`` only composes).
+    @property
+    def per_stack_trail(self) -> bool:
+        """The stack creates its own trail (``trailMode: per-stack``)."""
+        return self.trail_mode == "per-stack"
+
+    @property
+    def trail_encrypted(self) -> bool:
+        """The stack's own trail encrypts its log files with the stack key."""
+        return self.per_stack_trail and self.trail_kms_encryption
+
+    @property
+    def retain_stack_key(self) -> bool:
+        """Retained data must stay readable: keep the stack key when it encrypts the data bucket."""
+        return self.protect_data and self.encryption == "sse-kms" and not self.kms_key_arn
+
 
 def config_key(attr: str) -> str:
     """Python attribute name -> Pulumi config key (``job_workers`` -> ``jobWorkers``)."""

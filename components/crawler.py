@@ -10,7 +10,9 @@ import pulumi_aws as aws
 
 from builders import policies
 from builders.arns import Arns
+from builders.layout import BucketLayout
 from components._iam import glue_role
+from components.encryption import EncryptionRefs
 
 
 @dataclass
@@ -19,14 +21,13 @@ class CrawlerArgs:
     role_name: str
     arns: Arns
     bucket: str
-    output_prefix: str
+    layout: BucketLayout
+    """Crawls ``output`` only."""
     database: pulumi.Input[str]
     database_name: str
+    encryption: EncryptionRefs
+    """Its security configuration; the stack key for its logs, the data key to read SSE-KMS objects."""
     table_prefix: str = "ml_final_"
-    security_configuration: pulumi.Input[str] | None = None
-    kms_key_arn: pulumi.Input[str] | None = None
-    data_key_arn: pulumi.Input[str] | None = None
-    """The key of the bucket's SSE-KMS encryption, when it has one."""
     tags: dict[str, str] = field(default_factory=dict)
 
 
@@ -44,15 +45,16 @@ class Crawler(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: CrawlerArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("etl-ttt-demo:catalog:Crawler", name, None, opts)
-        policy = pulumi.Output.all(args.kms_key_arn, args.data_key_arn).apply(
-            lambda keys: json.dumps(
+        output_prefix, keys = args.layout.output, args.encryption
+        policy = pulumi.Output.all(keys.key_arn, keys.data_key_arn).apply(
+            lambda key_arns: json.dumps(
                 policies.crawler_policy(
                     args.arns,
                     bucket=args.bucket,
-                    output_prefix=args.output_prefix,
+                    output_prefix=output_prefix,
                     database=args.database_name,
-                    kms_key_arn=keys[0],
-                    data_key_arn=keys[1],
+                    kms_key_arn=key_arns[0],
+                    data_key_arn=key_arns[1],
                 )
             )
         )
@@ -61,7 +63,7 @@ class Crawler(pulumi.ComponentResource):
             role_name=args.role_name,
             policy=policy,
             parent=self,
-            description=f"Glue crawler {args.crawler_name}: reads s3://{args.bucket}/{args.output_prefix}",
+            description=f"Glue crawler {args.crawler_name}: reads s3://{args.bucket}/{output_prefix}",
         )
         self.crawler = aws.glue.Crawler(
             name,
@@ -69,11 +71,11 @@ class Crawler(pulumi.ComponentResource):
             role=self.role.arn,
             database_name=args.database,
             table_prefix=args.table_prefix,
-            s3_targets=[{"path": f"s3://{args.bucket}/{args.output_prefix}"}],
+            s3_targets=[{"path": f"s3://{args.bucket}/{output_prefix}"}],
             schema_change_policy={"update_behavior": "UPDATE_IN_DATABASE", "delete_behavior": "LOG"},
             recrawl_policy={"recrawl_behavior": "CRAWL_EVERYTHING"},
             configuration=json.dumps(CRAWLER_CONFIGURATION),
-            security_configuration=args.security_configuration,
+            security_configuration=keys.security_configuration,
             tags=args.tags or None,
             opts=pulumi.ResourceOptions(parent=self, depends_on=[role_policy]),
         )

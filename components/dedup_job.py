@@ -22,7 +22,10 @@ import pulumi_aws as aws
 
 from builders import policies
 from builders.arns import Arns
+from builders.layout import BucketLayout
 from components._iam import glue_role
+from components._logs import log_group
+from components.encryption import EncryptionRefs
 from glue_jobs import contract
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -34,25 +37,18 @@ class DedupJobArgs:
     role_name: str
     arns: Arns
     bucket: str
-    watched_prefix: str
-    output_prefix: str
-    matches_prefix: str
-    staging_prefix: str
-    scripts_prefix: str
-    job_engine: str = "auto"
-    output_format: str = "csv"
-    worker_type: str = "G.1X"
-    workers: int = 2
-    timeout_minutes: int = 60
-    max_concurrent_runs: int = 1
-    execution_class: str = "STANDARD"
-    security_configuration: pulumi.Input[str] = ""
-    """Its name; Glue names the job's log groups after it."""
-    kms_key_arn: pulumi.Input[str] | None = None
-    """Encrypts the job's log groups (and the configuration's bookmarks)."""
-    data_key_arn: pulumi.Input[str] | None = None
-    """The key of the bucket's SSE-KMS encryption, when it has one."""
-    log_retention_days: int = 30
+    layout: BucketLayout
+    """Reads ``watched``, publishes to ``output`` and ``matches``, works in ``staging``, runs from ``scripts``."""
+    encryption: EncryptionRefs
+    """Its security configuration; the stack key encrypts the job's log groups."""
+    job_engine: str
+    output_format: str
+    worker_type: str
+    workers: int
+    timeout_minutes: int
+    max_concurrent_runs: int
+    execution_class: str
+    log_retention_days: int
     tags: dict[str, str] = field(default_factory=dict)
 
 
@@ -67,15 +63,16 @@ class DedupJob(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         tags = args.tags or None
         arns = args.arns
+        layout, keys = args.layout, args.encryption
 
         def s3_uri(path: str) -> str:
-            return f"s3://{args.bucket}/{args.scripts_prefix}{path}"
+            return f"s3://{args.bucket}/{layout.scripts}{path}"
 
         def upload(path: str, source: pulumi.Asset | pulumi.Archive) -> aws.s3.BucketObjectv2:
             return aws.s3.BucketObjectv2(
                 f"{name}-{path.replace('/', '-').replace('.', '-')}",
                 bucket=args.bucket,
-                key=f"{args.scripts_prefix}{path}",
+                key=f"{layout.scripts}{path}",
                 source=source,
                 tags=tags,
                 opts=child,
@@ -92,18 +89,18 @@ class DedupJob(pulumi.ComponentResource):
             ),
         ]
 
-        log_names = pulumi.Output.from_input(args.security_configuration).apply(
+        log_names = pulumi.Output.from_input(keys.security_configuration).apply(
             lambda sc: contract.job_log_groups(args.role_name, sc)
         )
-        policy = pulumi.Output.all(args.kms_key_arn, args.data_key_arn, log_names).apply(
+        policy = pulumi.Output.all(keys.key_arn, keys.data_key_arn, log_names).apply(
             lambda v: json.dumps(
                 policies.glue_job_policy(
                     arns,
                     bucket=args.bucket,
-                    input_prefix=args.watched_prefix,
-                    scripts_prefix=args.scripts_prefix,
-                    staging_prefix=args.staging_prefix,
-                    publish_prefixes=[args.output_prefix, args.matches_prefix],
+                    input_prefix=layout.watched,
+                    scripts_prefix=layout.scripts,
+                    staging_prefix=layout.staging,
+                    publish_prefixes=[layout.output, layout.matches],
                     log_groups=v[2],
                     kms_key_arn=v[0],
                     data_key_arn=v[1],
@@ -115,18 +112,18 @@ class DedupJob(pulumi.ComponentResource):
             role_name=args.role_name,
             policy=policy,
             parent=self,
-            description=f"Glue job {args.job_name}: reads s3://{args.bucket}/{args.watched_prefix}, "
-            f"writes s3://{args.bucket}/{args.output_prefix}",
+            description=f"Glue job {args.job_name}: reads s3://{args.bucket}/{layout.watched}, "
+            f"writes s3://{args.bucket}/{layout.output}",
         )
 
         self.log_groups = [
-            aws.cloudwatch.LogGroup(
+            log_group(
                 f"{name}-{stream}-logs",
                 name=log_names.apply(lambda names, i=i: names[i]),
-                retention_in_days=args.log_retention_days,
-                kms_key_id=args.kms_key_arn,
+                retention_days=args.log_retention_days,
+                kms_key_arn=keys.key_arn,
                 tags=tags,
-                opts=child,
+                parent=self,
             )
             for i, stream in enumerate(("error", "output"))
         ]
@@ -134,9 +131,9 @@ class DedupJob(pulumi.ComponentResource):
         default_arguments = {
             **contract.job_arguments(
                 output_bucket=args.bucket,
-                output_prefix=args.output_prefix,
-                matches_prefix=args.matches_prefix,
-                staging_prefix=args.staging_prefix,
+                output_prefix=layout.output,
+                matches_prefix=layout.matches,
+                staging_prefix=layout.staging,
                 settings_uri=s3_uri(contract.DEFAULT_SETTINGS_FILE),
                 output_format=args.output_format,
                 job_engine=args.job_engine,
@@ -157,7 +154,7 @@ class DedupJob(pulumi.ComponentResource):
             max_retries=0,
             execution_property={"max_concurrent_runs": args.max_concurrent_runs},
             execution_class=args.execution_class,
-            security_configuration=args.security_configuration,
+            security_configuration=keys.security_configuration,
             tags=tags,
             opts=pulumi.ResourceOptions(parent=self, depends_on=[role_policy, *uploads, *self.log_groups]),
         )

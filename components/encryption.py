@@ -31,22 +31,35 @@ class EncryptionArgs:
     arns: Arns
     security_configuration_name: str
     """The name's base; the configuration's name is ``<base>-<8 hex of its settings>``."""
-    log_groups: list[str] = field(default_factory=list)
+    log_groups: list[str]
     """The stack's log groups (names, ``*``/``?`` allowed): only these may use the key."""
-    s3_encryption: str = "sse-s3"
+    s3_encryption: str
     """``sse-s3``, or ``sse-kms`` with ``s3_kms_key_arn`` or else the key this component creates."""
-    s3_kms_key_arn: str | None = None
-    retain: bool = False
+    s3_kms_key_arn: str | None
+    retain: bool
     """Keep the key in AWS when the stack goes (set when it encrypts data that is retained)."""
-    trail_arns: list[str] = field(default_factory=list)
+    trail_arns: list[str]
     """Trails that encrypt their log files with the key (``trailKmsEncryption``)."""
     tags: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class EncryptionRefs:
+    """What the other components use of the stack's encryption (``Encryption.refs``)."""
+
+    key_arn: pulumi.Input[str]
+    """The stack key: log groups, the failure topic, Glue's logs and bookmarks."""
+    data_key_arn: pulumi.Input[str] | None
+    """The data bucket's SSE-KMS key, ``None`` for SSE-S3."""
+    security_configuration: pulumi.Input[str]
+    """The Glue security configuration's name (Glue names the job's log groups after it)."""
 
 
 class Encryption(pulumi.ComponentResource):
     key: aws.kms.Key
     key_arn: pulumi.Output[str]
     security_configuration: aws.glue.SecurityConfiguration
+    refs: EncryptionRefs
 
     def __init__(self, name: str, args: EncryptionArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("etl-ttt-demo:security:Encryption", name, None, opts)
@@ -74,6 +87,7 @@ class Encryption(pulumi.ComponentResource):
             encryption_configuration=configuration,
             opts=pulumi.ResourceOptions(parent=self),
         )
+        self.refs = EncryptionRefs(self.key.arn, self.bucket_key_arn, self.security_configuration.name)
         self.register_outputs({"key_arn": self.key.arn, "security_configuration": self.security_configuration.name})
 
 

@@ -23,10 +23,10 @@ class TrailArgs:
     arns: Arns
     object_arn_prefixes: list[str]
     """What to record, e.g. ``[arns.objects(bucket, watched_prefix)]`` without the ``*``."""
-    log_expiration_days: int = 90
+    log_expiration_days: int
+    force_destroy: bool
     kms_key_arn: pulumi.Input[str] | None = None
     """Encrypt log files (and the log bucket) with this key; ``None``: SSE-S3."""
-    force_destroy: bool = False
     tags: dict[str, str] = field(default_factory=dict)
 
 

@@ -29,9 +29,9 @@ class TriggerRuleArgs:
     bucket: str
     watched_prefix: str
     state_machine_arn: pulumi.Input[str]
-    max_event_age_seconds: int = 3600
-    retry_attempts: int = 8
-    alarm_topic_arn: pulumi.Input[str] | None = None
+    max_event_age_seconds: int
+    retry_attempts: int
+    alarm_topic_arn: pulumi.Input[str] | None
     """Where the dead-letter alarm goes; ``None``: no alarm."""
     tags: dict[str, str] = field(default_factory=dict)
 

@@ -22,6 +22,8 @@ from builders.arns import Arns
 from builders.completion_event import SOURCE, CompletionEvent
 from builders.workflow_definition import WorkflowSpec, build_definition, service_calls
 from components._iam import service_role
+from components._logs import log_group
+from components.encryption import EncryptionRefs
 
 
 @dataclass
@@ -31,18 +33,17 @@ class WorkflowArgs:
     arns: Arns
     job_name: str
     crawler_name: str
-    kms_key_arn: pulumi.Input[str]
-    """Encrypts the failure topic and the log group (CloudWatch alarms need a customer key to publish)."""
-    crawl_timeout_minutes: int = 30
-    source_key_encoding: str = "none"
+    encryption: EncryptionRefs
+    """The stack key encrypts the failure topic and the log group (CloudWatch alarms need a customer
+    key to publish); the data key, when the bucket is SSE-KMS, reads the run summary."""
+    crawl_timeout_minutes: int
+    source_key_encoding: str
     """``url`` when the trigger is S3's own event notifications (see builders/event_patterns.py)."""
-    log_level: str = "ERROR"
-    log_retention_days: int = 30
-    notification_email: str = ""
-    completion: CompletionEvent | None = None
+    log_level: str
+    log_retention_days: int
+    notification_email: str
+    completion: CompletionEvent | None
     """Announce each catalog update (builders/completion_event.py); ``None``: no event."""
-    data_key_arn: pulumi.Input[str] | None = None
-    """The data bucket's KMS key, to read the run summary when the bucket is SSE-KMS."""
     tags: dict[str, str] = field(default_factory=dict)
 
 
@@ -57,10 +58,10 @@ class Workflow(pulumi.ComponentResource):
         super().__init__("etl-ttt-demo:orchestration:Workflow", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         tags = args.tags or None
-        arns = args.arns
+        arns, keys = args.arns, args.encryption
         state_machine_arn = arns.state_machine(args.state_machine_name)
 
-        self.topic = aws.sns.Topic(f"{name}-failures", kms_master_key_id=args.kms_key_arn, tags=tags, opts=child)
+        self.topic = aws.sns.Topic(f"{name}-failures", kms_master_key_id=keys.key_arn, tags=tags, opts=child)
         if args.notification_email:
             aws.sns.TopicSubscription(
                 f"{name}-failures-email",
@@ -69,13 +70,13 @@ class Workflow(pulumi.ComponentResource):
                 endpoint=args.notification_email,
                 opts=child,
             )
-        self.log_group = aws.cloudwatch.LogGroup(
+        self.log_group = log_group(
             f"{name}-logs",
             name=f"/aws/vendedlogs/states/{args.state_machine_name}",
-            retention_in_days=args.log_retention_days,
-            kms_key_id=args.kms_key_arn,
+            retention_days=args.log_retention_days,
+            kms_key_arn=keys.key_arn,
             tags=tags,
-            opts=child,
+            parent=self,
         )
         definition = self.topic.arn.apply(
             lambda topic_arn: build_definition(
@@ -91,7 +92,7 @@ class Workflow(pulumi.ComponentResource):
         )
         completion = args.completion
         policy = pulumi.Output.all(
-            definition=definition, topic=self.topic.arn, key=args.kms_key_arn, data_key=args.data_key_arn
+            definition=definition, topic=self.topic.arn, key=keys.key_arn, data_key=keys.data_key_arn
         ).apply(
             lambda v: json.dumps(
                 policies.states_policy(

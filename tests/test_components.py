@@ -8,6 +8,7 @@ import pytest
 from conftest import assert_provider_names, render_component
 
 from builders.arns import Arns
+from builders.layout import bucket_layout
 from components import (
     Crawler,
     CrawlerArgs,
@@ -22,28 +23,36 @@ from components import (
     Workflow,
     WorkflowArgs,
 )
+from components.encryption import EncryptionRefs
 
 ARNS = Arns("aws", "eu-west-1", "123456789012")
 KEY = "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+LAYOUT = bucket_layout("in/", "out/")
+KEYS = EncryptionRefs(key_arn=KEY, data_key_arn=None, security_configuration="sc-12345678")
 
 
 def _crawler(n):
-    return Crawler(n, CrawlerArgs(f"crawler-{n}", f"role-{n}", ARNS, "bucket-x", "out/", "db", "db"))
+    return Crawler(n, CrawlerArgs(f"crawler-{n}", f"role-{n}", ARNS, "bucket-x", LAYOUT, "db", "db", KEYS))
 
 
 def _job(n):
     return DedupJob(
         n,
-        DedupJobArgs(f"job-{n}", f"role-{n}", ARNS, "bucket-x", "in/", "out/", "out-matches/", "out-staging/", "s/"),
+        DedupJobArgs(f"job-{n}", f"role-{n}", ARNS, "bucket-x", LAYOUT, KEYS, job_engine="auto", output_format="csv",
+                     worker_type="G.1X", workers=2, timeout_minutes=60, max_concurrent_runs=1,
+                     execution_class="STANDARD", log_retention_days=30),
     )
 
 
 def _workflow(n):
-    return Workflow(n, WorkflowArgs(f"sm-{n}", f"role-{n}", ARNS, f"job-{n}", f"crawler-{n}", kms_key_arn=KEY))
+    return Workflow(n, WorkflowArgs(f"sm-{n}", f"role-{n}", ARNS, f"job-{n}", f"crawler-{n}", KEYS,
+                                    crawl_timeout_minutes=30, source_key_encoding="none", log_level="ERROR",
+                                    log_retention_days=30, notification_email="", completion=None))
 
 
 def _trail(n):
-    return Trail(n, TrailArgs(f"trail-{n}", ARNS, [f"arn:aws:s3:::bucket-x/in-{n}/"]))
+    return Trail(n, TrailArgs(f"trail-{n}", ARNS, [f"arn:aws:s3:::bucket-x/in-{n}/"], log_expiration_days=90,
+                              force_destroy=False))
 
 
 def _rule(n):
@@ -52,6 +61,7 @@ def _rule(n):
         TriggerRuleArgs(
             f"rule-{n}", f"role-{n}", ARNS, "cloudtrail", "bucket-x", "in/",
             f"arn:aws:states:eu-west-1:123456789012:stateMachine:sm-{n}",
+            max_event_age_seconds=3600, retry_attempts=8, alarm_topic_arn=None,
         ),
     )
 
