@@ -23,6 +23,12 @@ def allow(sid: str, actions: list[str], resources: list[str] | str, condition: d
     return statement
 
 
+def service_allow(sid: str, service: str, actions: list[str] | str, resources: list[str] | str, condition: dict) -> dict:
+    """An AWS service may do ``actions`` on ``resources`` (resource and key policies), under ``condition``."""
+    return {"Sid": sid, "Effect": "Allow", "Principal": {"Service": service}, "Action": actions, "Resource": resources,
+            "Condition": condition}
+
+
 def assume_role_policy(service: str, account_id: str | None = None, source_arn: str | None = None) -> dict:
     """Trust policy for an AWS service, optionally limited to one account / source ARN (confused deputy)."""
     statement = {
@@ -252,14 +258,13 @@ def events_invoke_policy(state_machine_arn: str) -> dict:
 def dead_letter_queue_policy(queue_arn: str, rule_arn: str) -> dict:
     """Only this rule's failed deliveries may land in the queue."""
     return document(
-        {
-            "Sid": "RuleDeadLetters",
-            "Effect": "Allow",
-            "Principal": {"Service": "events.amazonaws.com"},
-            "Action": "sqs:SendMessage",
-            "Resource": queue_arn,
-            "Condition": {"ArnEquals": {"aws:SourceArn": rule_arn}},
-        }
+        service_allow(
+            "RuleDeadLetters",
+            "events.amazonaws.com",
+            "sqs:SendMessage",
+            queue_arn,
+            {"ArnEquals": {"aws:SourceArn": rule_arn}},
+        )
     )
 
 
@@ -272,24 +277,16 @@ def trail_bucket_policy(bucket_arn: str, *, account_id: str, trail_arns: list[st
     prefix = f"{log_prefix.rstrip('/')}/" if log_prefix else ""
     source = {"StringEquals": {"aws:SourceArn": trail_arns if len(trail_arns) > 1 else trail_arns[0]}}
     return document(
-        {
-            "Sid": "CloudTrailAclCheck",
-            "Effect": "Allow",
-            "Principal": {"Service": "cloudtrail.amazonaws.com"},
-            "Action": "s3:GetBucketAcl",
-            "Resource": bucket_arn,
-            "Condition": source,
-        },
-        {
-            "Sid": "CloudTrailWrite",
-            "Effect": "Allow",
-            "Principal": {"Service": "cloudtrail.amazonaws.com"},
-            "Action": "s3:PutObject",
-            "Resource": f"{bucket_arn}/{prefix}AWSLogs/{account_id}/*",
-            "Condition": {
+        service_allow("CloudTrailAclCheck", "cloudtrail.amazonaws.com", "s3:GetBucketAcl", bucket_arn, source),
+        service_allow(
+            "CloudTrailWrite",
+            "cloudtrail.amazonaws.com",
+            "s3:PutObject",
+            f"{bucket_arn}/{prefix}AWSLogs/{account_id}/*",
+            {
                 "StringEquals": {**source["StringEquals"], "s3:x-amz-acl": "bucket-owner-full-control"},
             },
-        },
+        ),
         deny_insecure_transport(bucket_arn),
     )
 
@@ -300,17 +297,16 @@ def access_log_bucket_policy(bucket_arn: str, *, source_bucket_arn: str, account
     server access logging": bucket-policy grant to logging.s3.amazonaws.com with
     aws:SourceArn and aws:SourceAccount)."""
     return document(
-        {
-            "Sid": "S3ServerAccessLogs",
-            "Effect": "Allow",
-            "Principal": {"Service": "logging.s3.amazonaws.com"},
-            "Action": "s3:PutObject",
-            "Resource": f"{bucket_arn}/{prefix}*",
-            "Condition": {
+        service_allow(
+            "S3ServerAccessLogs",
+            "logging.s3.amazonaws.com",
+            "s3:PutObject",
+            f"{bucket_arn}/{prefix}*",
+            {
                 "ArnLike": {"aws:SourceArn": source_bucket_arn},
                 "StringEquals": {"aws:SourceAccount": account_id},
             },
-        },
+        ),
         deny_insecure_transport(bucket_arn),
     )
 
@@ -342,39 +338,36 @@ def kms_key_policy(arns: Arns, *, log_groups: list[str], trail_arns: list[str] |
             "Action": KEY_ADMIN_ACTIONS,
             "Resource": "*",
         },
-        {
-            "Sid": "CloudWatchLogsEncrypt",
-            "Effect": "Allow",
-            "Principal": {"Service": f"logs.{arns.region}.amazonaws.com"},
-            "Action": ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*"],
-            "Resource": "*",
-            "Condition": {"StringLike": {"kms:EncryptionContext:aws:logs:arn": [_log_group(arns, g) for g in log_groups]}},
-        },
-        {
-            "Sid": "CloudWatchAlarmsPublish",
-            "Effect": "Allow",
-            "Principal": {"Service": "cloudwatch.amazonaws.com"},
-            "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
-            "Resource": "*",
-            "Condition": {"StringEquals": {"aws:SourceAccount": arns.account_id}},
-        },
+        service_allow(
+            "CloudWatchLogsEncrypt",
+            f"logs.{arns.region}.amazonaws.com",
+            ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*"],
+            "*",
+            {"StringLike": {"kms:EncryptionContext:aws:logs:arn": [_log_group(arns, g) for g in log_groups]}},
+        ),
+        service_allow(
+            "CloudWatchAlarmsPublish",
+            "cloudwatch.amazonaws.com",
+            ["kms:Decrypt", "kms:GenerateDataKey*"],
+            "*",
+            {"StringEquals": {"aws:SourceAccount": arns.account_id}},
+        ),
     ]
     if trail_arns:
         source = {"aws:SourceArn": trail_arns if len(trail_arns) > 1 else trail_arns[0]}
         statements += [
-            {
-                "Sid": "CloudTrailEncryptLogs",
-                "Effect": "Allow",
-                "Principal": {"Service": "cloudtrail.amazonaws.com"},
-                "Action": "kms:GenerateDataKey*",
-                "Resource": "*",
-                "Condition": {
+            service_allow(
+                "CloudTrailEncryptLogs",
+                "cloudtrail.amazonaws.com",
+                "kms:GenerateDataKey*",
+                "*",
+                {
                     "StringEquals": source,
                     "StringLike": {
                         "kms:EncryptionContext:aws:cloudtrail:arn": f"arn:{arns.partition}:cloudtrail:*:{arns.account_id}:trail/*"
                     },
                 },
-            },
+            ),
             {
                 # DescribeKey, and Decrypt because the log bucket uses an S3 Bucket Key
                 # (CloudTrail User Guide, "Configure AWS KMS key policies for CloudTrail").
