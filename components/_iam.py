@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Callable
 
 import pulumi
 import pulumi_aws as aws
@@ -53,3 +54,8 @@ def glue_role(
     return service_role(
         name, role_name=role_name, service="glue.amazonaws.com", policy=policy, parent=parent, description=description
     )
+
+
+def policy_document(build: Callable[..., dict], **inputs: pulumi.Input) -> pulumi.Output[str]:
+    """``build(**inputs)`` as a JSON policy document once every input is known (builders are pure)."""
+    return pulumi.Output.all(**inputs).apply(lambda values: json.dumps(build(**values)))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from functools import partial
 
 import pulumi
 import pulumi_aws as aws
@@ -11,7 +12,7 @@ import pulumi_aws as aws
 from builders import policies
 from builders.arns import Arns
 from builders.layout import BucketLayout
-from components._iam import glue_role
+from components._iam import glue_role, policy_document
 from components.encryption import EncryptionRefs
 
 
@@ -46,17 +47,11 @@ class Crawler(pulumi.ComponentResource):
     def __init__(self, name: str, args: CrawlerArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("etl-ttt-demo:catalog:Crawler", name, None, opts)
         output_prefix, keys = args.layout.output, args.encryption
-        policy = pulumi.Output.all(keys.key_arn, keys.data_key_arn).apply(
-            lambda key_arns: json.dumps(
-                policies.crawler_policy(
-                    args.arns,
-                    bucket=args.bucket,
-                    output_prefix=output_prefix,
-                    database=args.database_name,
-                    kms_key_arn=key_arns[0],
-                    data_key_arn=key_arns[1],
-                )
-            )
+        policy = policy_document(
+            partial(policies.crawler_policy, args.arns, bucket=args.bucket, output_prefix=output_prefix,
+                    database=args.database_name),
+            kms_key_arn=keys.key_arn,
+            data_key_arn=keys.data_key_arn,
         )
         self.role, role_policy = glue_role(
             name,

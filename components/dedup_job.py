@@ -13,8 +13,8 @@ stack's retention and key, and the role may write only there.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 import pulumi
@@ -23,7 +23,7 @@ import pulumi_aws as aws
 from builders import policies
 from builders.arns import Arns
 from builders.layout import BucketLayout
-from components._iam import glue_role
+from components._iam import glue_role, policy_document
 from components._logs import log_group
 from components.encryption import EncryptionRefs
 from glue_jobs import contract
@@ -92,20 +92,13 @@ class DedupJob(pulumi.ComponentResource):
         log_names = pulumi.Output.from_input(keys.security_configuration).apply(
             lambda sc: contract.job_log_groups(args.role_name, sc)
         )
-        policy = pulumi.Output.all(keys.key_arn, keys.data_key_arn, log_names).apply(
-            lambda v: json.dumps(
-                policies.glue_job_policy(
-                    arns,
-                    bucket=args.bucket,
-                    input_prefix=layout.watched,
-                    scripts_prefix=layout.scripts,
-                    staging_prefix=layout.staging,
-                    publish_prefixes=[layout.output, layout.matches],
-                    log_groups=v[2],
-                    kms_key_arn=v[0],
-                    data_key_arn=v[1],
-                )
-            )
+        policy = policy_document(
+            partial(policies.glue_job_policy, arns, bucket=args.bucket, input_prefix=layout.watched,
+                    scripts_prefix=layout.scripts, staging_prefix=layout.staging,
+                    publish_prefixes=[layout.output, layout.matches]),
+            log_groups=log_names,
+            kms_key_arn=keys.key_arn,
+            data_key_arn=keys.data_key_arn,
         )
         self.role, role_policy = glue_role(
             name,

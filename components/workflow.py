@@ -11,7 +11,6 @@ only that source on only that bus.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 
 import pulumi
@@ -21,7 +20,7 @@ from builders import policies
 from builders.arns import Arns
 from builders.completion_event import SOURCE, CompletionEvent
 from builders.workflow_definition import WorkflowSpec, build_definition, service_calls
-from components._iam import service_role
+from components._iam import policy_document, service_role
 from components._logs import log_group
 from components.encryption import EncryptionRefs
 
@@ -91,22 +90,20 @@ class Workflow(pulumi.ComponentResource):
             )
         )
         completion = args.completion
-        policy = pulumi.Output.all(
-            definition=definition, topic=self.topic.arn, key=keys.key_arn, data_key=keys.data_key_arn
-        ).apply(
-            lambda v: json.dumps(
-                policies.states_policy(
-                    service_calls(v["definition"]),
-                    job_arn=arns.glue_job(args.job_name),
-                    crawler_arn=arns.glue_crawler(args.crawler_name),
-                    topic_arn=v["topic"],
-                    summary_objects_arn=arns.objects(completion.bucket, completion.summary_prefix) if completion else None,
-                    event_bus_arn=completion.event_bus_arn if completion else None,
-                    event_source=SOURCE,
-                    kms_key_arn=v["key"],
-                    data_key_arn=v["data_key"],
-                )
-            )
+        policy = policy_document(
+            lambda definition, **arns_known: policies.states_policy(
+                service_calls(definition),
+                job_arn=arns.glue_job(args.job_name),
+                crawler_arn=arns.glue_crawler(args.crawler_name),
+                summary_objects_arn=arns.objects(completion.bucket, completion.summary_prefix) if completion else None,
+                event_bus_arn=completion.event_bus_arn if completion else None,
+                event_source=SOURCE,
+                **arns_known,
+            ),
+            definition=definition,
+            topic_arn=self.topic.arn,
+            kms_key_arn=keys.key_arn,
+            data_key_arn=keys.data_key_arn,
         )
         self.role, role_policy = service_role(
             name,
