@@ -50,8 +50,7 @@ class Crawler(pulumi.ComponentResource):
         policy = policy_document(
             partial(policies.crawler_policy, args.arns, bucket=args.bucket, output_prefix=output_prefix,
                     database=args.database_name),
-            kms_key_arn=keys.key_arn,
-            data_key_arn=keys.data_key_arn,
+            **keys.policy_keys(),
         )
         self.role, role_policy = glue_role(
             name,

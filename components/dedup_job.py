@@ -97,8 +97,7 @@ class DedupJob(pulumi.ComponentResource):
                     scripts_prefix=layout.scripts, staging_prefix=layout.staging,
                     publish_prefixes=[layout.output, layout.matches]),
             log_groups=log_names,
-            kms_key_arn=keys.key_arn,
-            data_key_arn=keys.data_key_arn,
+            **keys.policy_keys(),
         )
         self.role, role_policy = glue_role(
             name,

@@ -54,6 +54,10 @@ class EncryptionRefs:
     security_configuration: pulumi.Input[str]
     """The Glue security configuration's name (Glue names the job's log groups after it)."""
 
+    def policy_keys(self) -> dict[str, pulumi.Input[str] | None]:
+        """The keyword arguments every role-policy builder takes for the two keys."""
+        return {"kms_key_arn": self.key_arn, "data_key_arn": self.data_key_arn}
+
 
 class Encryption(pulumi.ComponentResource):
     key: aws.kms.Key

@@ -102,8 +102,7 @@ class Workflow(pulumi.ComponentResource):
             ),
             definition=definition,
             topic_arn=self.topic.arn,
-            kms_key_arn=keys.key_arn,
-            data_key_arn=keys.data_key_arn,
+            **keys.policy_keys(),
         )
         self.role, role_policy = service_role(
             name,
