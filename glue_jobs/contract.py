@@ -94,8 +94,8 @@ def _require_prefix(name: str, value: str) -> str:
 
 
 def job_arguments(*, output_bucket: str, output_prefix: str, matches_prefix: str,
-                  staging_prefix: str, settings_uri: str, output_format: str = "csv",
-                  job_engine: str = "auto") -> dict[str, str]:
+                  staging_prefix: str, settings_uri: str, output_format: str,
+                  job_engine: str) -> dict[str, str]:
     """The Glue job's ``default_arguments`` (keys with their leading ``--``)."""
     if not isinstance(output_bucket, str) or not _BUCKET.match(output_bucket) or ".." in output_bucket:
         raise ValueError(f"output_bucket must be an S3 bucket name (3-63 lowercase letters, "
