@@ -29,7 +29,6 @@ from components import (
     WorkflowArgs,
 )
 from components.encryption import HASH_PATTERN, Encryption, EncryptionArgs
-from glue_jobs.contract import job_log_groups
 
 settings = load_settings()
 project, stack = pulumi.get_project(), pulumi.get_stack()
@@ -57,11 +56,7 @@ encryption = Encryption(
     EncryptionArgs(
         arns=arns,
         security_configuration_name=names.security_configuration,
-        log_groups=[
-            *job_log_groups(names.glue_job_role, f"{names.security_configuration}-{HASH_PATTERN}"),
-            f"/aws-glue/crawlers-role/{names.crawler_role}-{names.security_configuration}-{HASH_PATTERN}",
-            f"/aws/vendedlogs/states/{names.state_machine}",
-        ],
+        log_groups=names.log_groups(f"{names.security_configuration}-{HASH_PATTERN}"),
         s3_encryption=settings.encryption,
         s3_kms_key_arn=settings.kms_key_arn or None,
         retain=settings.retain_stack_key,

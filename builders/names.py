@@ -14,6 +14,8 @@ import hashlib
 import re
 from dataclasses import dataclass
 
+from glue_jobs.contract import job_log_groups
+
 HASH_LENGTH = 6
 
 # AWS limits (service quotas / API models): maximum name lengths.
@@ -123,6 +125,20 @@ class PhysicalNames:
 
     def as_dict(self) -> dict[str, str]:
         return dict(self.__dict__)
+
+    def log_groups(self, security_configuration: str) -> list[str]:
+        """The stack's log groups for a security configuration name (or ``ArnLike`` pattern): the
+        job's two (``contract.job_log_groups``), the crawler's, the workflow's."""
+        return [
+            *job_log_groups(self.glue_job_role, security_configuration),
+            f"/aws-glue/crawlers-role/{self.crawler_role}-{security_configuration}",
+            state_machine_log_group(self.state_machine),
+        ]
+
+
+def state_machine_log_group(state_machine: str) -> str:
+    """The log group the workflow's executions are logged to (created by ``Workflow``)."""
+    return f"/aws/vendedlogs/states/{state_machine}"
 
 
 def physical_names(

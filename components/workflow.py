@@ -19,6 +19,7 @@ import pulumi_aws as aws
 from builders import policies
 from builders.arns import Arns
 from builders.completion_event import SOURCE, CompletionEvent
+from builders.names import state_machine_log_group
 from builders.workflow_definition import WorkflowSpec, build_definition, service_calls
 from components._iam import policy_document, service_role
 from components._logs import log_group
@@ -71,7 +72,7 @@ class Workflow(pulumi.ComponentResource):
             )
         self.log_group = log_group(
             f"{name}-logs",
-            name=f"/aws/vendedlogs/states/{args.state_machine_name}",
+            name=state_machine_log_group(args.state_machine_name),
             retention_days=args.log_retention_days,
             kms_key_arn=keys.key_arn,
             tags=tags,
