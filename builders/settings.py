@@ -23,6 +23,7 @@ TRIGGER_SOURCES = ("cloudtrail", "s3-eventbridge")
 TRAIL_MODES = ("per-stack", "shared", "none")
 MATCHERS = ("splink", "findmatches")
 OUTPUT_FORMATS = ("csv", "parquet")
+DEDUP_MODES = ("replace", "incremental")
 WORKER_TYPES = ("G.1X", "G.2X", "G.4X", "G.8X")
 EXECUTION_CLASSES = ("STANDARD", "FLEX")
 LOG_LEVELS = ("ALL", "ERROR", "FATAL", "OFF")
@@ -60,6 +61,7 @@ class Settings:
     matcher: str = "splink"
     findmatches_table: str = ""
     output_format: str = "csv"
+    dedup_mode: str = "replace"
     job_worker_type: str = "G.1X"
     job_workers: int = 2
     job_timeout_minutes: int = 60
@@ -152,6 +154,7 @@ _CHOICES = {
     "trail_mode": TRAIL_MODES,
     "matcher": MATCHERS,
     "output_format": OUTPUT_FORMATS,
+    "dedup_mode": DEDUP_MODES,
     "job_worker_type": WORKER_TYPES,
     "job_execution_class": EXECUTION_CLASSES,
     "log_level": LOG_LEVELS,
@@ -230,6 +233,9 @@ def _cross_checks(s: Settings) -> list[str]:
                         "the ML transform learns from, e.g. the lab's crawled customer table)")
     if s.job_execution_class == "FLEX" and s.job_worker_type not in ("G.1X", "G.2X"):
         problems.append(f"jobExecutionClass: FLEX runs only on G.1X and G.2X workers, not {s.job_worker_type}")
+    if s.dedup_mode == "incremental" and s.matcher == "findmatches":
+        problems.append("dedupMode: 'incremental' needs matcher 'splink' (FindMatches' incremental API runs only on "
+                        "Glue 2.0, end of life)")
     if s.job_execution_class == "FLEX" and s.matcher == "findmatches":
         problems.append("jobExecutionClass: FLEX needs Glue 3.0 or later; matcher 'findmatches' runs on Glue 2.0")
     if s.owner and not _TAG_RE.match(s.owner):

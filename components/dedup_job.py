@@ -35,8 +35,11 @@ class DedupJobArgs:
     matches_prefix: str
     staging_prefix: str
     scripts_prefix: str
+    model_prefix: str | None = None
+    """Where the job keeps the trained model and the last run's summary (needed by dedup_mode incremental)."""
     matcher: str = "splink"
     output_format: str = "csv"
+    dedup_mode: str = "replace"
     worker_type: str = "G.1X"
     workers: int = 2
     timeout_minutes: int = 60
@@ -91,6 +94,8 @@ class DedupJob(pulumi.ComponentResource):
         ]
 
         write_prefixes = [args.output_prefix, args.matches_prefix, args.staging_prefix]
+        if args.model_prefix:
+            write_prefixes.insert(2, args.model_prefix)
         read_prefixes = [args.watched_prefix, args.scripts_prefix]
         policy = pulumi.Output.all(args.kms_key_arn, args.data_key_arn).apply(
             lambda keys: json.dumps(
@@ -145,6 +150,8 @@ class DedupJob(pulumi.ComponentResource):
                     output_format=args.output_format,
                     matcher=args.matcher,
                     transform_id=tid,
+                    model_prefix=args.model_prefix,
+                    dedup_mode=args.dedup_mode,
                 ),
                 "--extra-py-files": s3_uri(contract.EXTRA_PY_FILES_ARCHIVE),
                 "--enable-metrics": "true",

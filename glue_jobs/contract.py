@@ -14,8 +14,11 @@
 Per run, the workflow adds ``--source_bucket`` and ``--source_key``; Glue adds
 ``--JOB_RUN_ID``. Data layout: the deduplicated table goes exactly under
 ``output_prefix`` (the crawler's only target), every record with its
-``match_id`` under ``matches_prefix``, run-scoped work under
-``staging_prefix/<run id>/``; the three prefixes never contain one another.
+``match_id`` under ``matches_prefix``, the trained Splink model
+(``splink_model.json``) and the last run's summary (``run_summary.json``)
+under ``model_prefix``, run-scoped work under ``staging_prefix/<run id>/``; the
+prefixes never contain one another. ``--dedup_mode incremental`` matches the
+upload against the published matches and model instead of replacing them.
 """
 from __future__ import annotations
 
@@ -42,6 +45,9 @@ DEFAULT_SETTINGS_FILE = "glue_jobs/settings/tpcds_customer.json"
 ADDITIONAL_PYTHON_MODULES = "splink==5.0.0,duckdb==2.0.1,sqlglot==30.30.0,pyarrow==26.0.1"
 
 OUTPUT_FORMATS = ("csv", "parquet")
+DEDUP_MODES = ("replace", "incremental")
+MODEL_FILE = "splink_model.json"
+SUMMARY_FILE = "run_summary.json"
 MATCHERS = ("splink", "findmatches")
 # arguments the workflow / Glue pass per run (not defaults)
 RUN_ARGUMENTS = ("--source_bucket", "--source_key", "--source_key_encoding", "--JOB_RUN_ID")
@@ -71,7 +77,8 @@ def _prefix(name: str, value: str) -> str:
 
 def job_arguments(*, output_bucket: str, output_prefix: str, matches_prefix: str,
                   staging_prefix: str, settings_uri: str, output_format: str = "csv",
-                  matcher: str = "splink", transform_id: str | None = None) -> dict[str, str]:
+                  matcher: str = "splink", transform_id: str | None = None,
+                  model_prefix: str | None = None, dedup_mode: str = "replace") -> dict[str, str]:
     """The Glue job's ``default_arguments`` (keys with their leading ``--``)."""
     if not isinstance(output_bucket, str) or not _BUCKET.match(output_bucket) or ".." in output_bucket:
         raise ValueError(f"output_bucket must be an S3 bucket name (3-63 lowercase letters, "
@@ -81,6 +88,8 @@ def job_arguments(*, output_bucket: str, output_prefix: str, matches_prefix: str
         "matches_prefix": _prefix("matches_prefix", matches_prefix),
         "staging_prefix": _prefix("staging_prefix", staging_prefix),
     }
+    if model_prefix is not None:
+        prefixes["model_prefix"] = _prefix("model_prefix", model_prefix)
     for a, pa in prefixes.items():
         for b, pb in prefixes.items():
             if a != b and pb.startswith(pa):
@@ -92,6 +101,11 @@ def job_arguments(*, output_bucket: str, output_prefix: str, matches_prefix: str
         raise ValueError(f"output_format must be one of {OUTPUT_FORMATS}, got {output_format!r}")
     if matcher not in MATCHERS:
         raise ValueError(f"matcher must be one of {MATCHERS}, got {matcher!r}")
+    if dedup_mode not in DEDUP_MODES:
+        raise ValueError(f"dedup_mode must be one of {DEDUP_MODES}, got {dedup_mode!r}")
+    if dedup_mode == "incremental" and (matcher != "splink" or model_prefix is None):
+        raise ValueError("dedup_mode='incremental' needs matcher='splink' and a model_prefix "
+                         "(where the published model is kept)")
     if matcher == "findmatches":
         if not transform_id or not _TRANSFORM_ID.match(transform_id):
             raise ValueError("transform_id must be a Glue ML transform id (tfm-<32 hex>) "
@@ -109,7 +123,10 @@ def job_arguments(*, output_bucket: str, output_prefix: str, matches_prefix: str
         "--enable-continuous-cloudwatch-log": "true",
         "--job-bookmark-option": "job-bookmark-disable",
         "--job-language": "python",
+        "--dedup_mode": dedup_mode,
     }
+    if model_prefix is not None:
+        args["--model_prefix"] = prefixes["model_prefix"]
     if matcher == "splink":
         args["--additional-python-modules"] = ADDITIONAL_PYTHON_MODULES
     if transform_id:

@@ -52,6 +52,9 @@ def test_default_arguments():
     ({"matcher": "dedupe"}, "matcher"),
     ({"matcher": "findmatches"}, "transform_id"),
     ({"transform_id": "tfm-" + "0" * 32}, "transform_id"),
+    ({"dedup_mode": "append"}, "dedup_mode"),
+    ({"dedup_mode": "incremental"}, "model_prefix"),
+    ({"model_prefix": GOOD["output_prefix"] + "model/"}, "model_prefix"),
 ])
 def test_invalid_arguments_name_the_argument(change, arg):
     with pytest.raises(ValueError, match=arg):

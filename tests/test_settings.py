@@ -43,6 +43,8 @@ def test_dev_stack_config_is_valid():
         ({"outputPrefix": "etl-ttt-demo//out/"}, "outputPrefix", "single '/'"),
         ({"triggerSource": "sqs"}, "triggerSource", "cloudtrail, s3-eventbridge"),
         ({"matcher": "fuzzy"}, "matcher", "splink, findmatches"),
+        ({"dedupMode": "append"}, "dedupMode", "replace, incremental"),
+        ({"dedupMode": "incremental", "matcher": "findmatches", "findmatchesTable": "t"}, "dedupMode", "splink"),
         ({"jobWorkers": "-1"}, "jobWorkers", "2 to 299"),
         ({"jobWorkers": "two"}, "jobWorkers", "whole number"),
         ({"jobMaxConcurrentRuns": "0"}, "jobMaxConcurrentRuns", "1 to 1000"),

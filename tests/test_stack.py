@@ -95,6 +95,9 @@ def test_job_runs_the_uploaded_script_on_glue_5(dev_stack):
     assert args["--job-bookmark-option"] == "job-bookmark-disable"
     assert args["--enable-continuous-cloudwatch-log"] == "true"
     assert args["--output_prefix"] == "etl-ttt-demo/output/data_analytics_team_folder/top-customers/"
+    # the model next to the matches, outside the crawled folder; replace unless the stack says incremental
+    assert args["--model_prefix"] == "etl-ttt-demo/output/data_analytics_team_folder/top-customers-model/"
+    assert args["--dedup_mode"] == "replace"
     # Glue 5.0 logs to <prefix>/error and <prefix>/output: the stack's groups, with a retention.
     job_groups = {g.inputs["name"]: g for g in dev_stack.of_type("aws:cloudwatch/logGroup:LogGroup")
                   if g.inputs["name"].startswith(args["--custom-logGroup-prefix"] + "/")}
@@ -227,5 +230,13 @@ def test_job_may_read_only_the_stacks_own_folders_and_catalog(dev_stack):
     writes = by_sid["WriteOutputs"]["Resource"]
     watched = f"arn:aws:s3:::{bucket}/etl-ttt-demo/data_analytics_team_folder/"
     assert writes and not [r for r in writes if r.startswith(watched)], "the job must never write the uploads"
+    assert f"arn:aws:s3:::{bucket}/etl-ttt-demo/output/data_analytics_team_folder/top-customers-model/*" in writes
     database = dev_stack.one("aws:glue/catalogDatabase:CatalogDatabase").outputs["name"]
     assert f"arn:aws:glue:{REGION}:{ACCOUNT}:table/{database}/*" in by_sid["ReadCatalogInput"]["Resource"]
+
+
+def test_dedup_mode_reaches_the_job():
+    stack = render_stack({**stack_config("dev"), "dedupMode": "incremental"})
+    args = stack.one("aws:glue/job:Job").inputs["defaultArguments"]
+    assert args["--dedup_mode"] == "incremental"
+    assert args["--model_prefix"].endswith("top-customers-model/")
