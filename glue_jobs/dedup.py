@@ -21,7 +21,8 @@ import uuid
 from pathlib import Path
 
 from glue_jobs.config import DedupConfig, SettingsError, load_config
-from glue_jobs.dedup_core import DedupResult, DuckDBEngine, deduplicate
+from glue_jobs.engines import DuckDBEngine
+from glue_jobs.pipeline import DedupResult, deduplicate
 from glue_jobs.validation import SAMPLE_BYTES, InputError, check_header, check_utf8, iter_file
 
 HERE = Path(__file__).resolve().parent
