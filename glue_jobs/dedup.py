@@ -25,12 +25,13 @@ import time
 import uuid
 from pathlib import Path
 
-from glue_jobs.config import DedupConfig, SettingsError, load_config
-from glue_jobs.dedup_core import DedupResult, DuckDBEngine, deduplicate
 from glue_jobs import model_store, runner
+from glue_jobs.config import DedupConfig, SettingsError, load_config
+from glue_jobs.engines import DuckDBEngine
 from glue_jobs.evaluate import LabelsError, PairScores, load_labels
 from glue_jobs.incremental import load_published_local
 from glue_jobs.model_store import read_model_file
+from glue_jobs.pipeline import DedupResult
 from glue_jobs.validation import SAMPLE_BYTES, InputError, check_header, check_utf8, iter_file
 
 HERE = Path(__file__).resolve().parent

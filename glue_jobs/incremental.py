@@ -52,6 +52,11 @@ class IncrementalResult:
     linked_clusters: list[dict] = field(default_factory=list)
     model: Any = None
     timings: dict[str, float] = field(default_factory=dict)
+    linker: Any = None
+    predictions: Any = None
+    std_table: str = "__incr_std_all"
+    confidence_table: str = "__incr_conf"
+    summary: dict = field(default_factory=dict)
 
 
 def check_layout(engine, cfg, new_table: str, published_table: str, source: str) -> list[str]:
@@ -161,9 +166,8 @@ def incremental_deduplicate(engine, cfg, new_table: str, published_table: str, *
     the saved model or trained (the caller decides). Creates the matches and
     survivors tables of the job (every record, one survivor per match_id).
     """
-    from splink.clustering import cluster_pairwise_predictions_at_threshold
-
-    from glue_jobs import dedup_core as core
+    from glue_jobs import pipeline as core
+    from glue_jobs.standardise import standardise_sql
 
     t0 = time.perf_counter()
     timings: dict[str, float] = {}
@@ -171,8 +175,8 @@ def incremental_deduplicate(engine, cfg, new_table: str, published_table: str, *
     cols = check_layout(engine, cfg, new_table, published_table, source)
     n_old = int(engine.scalar(f"SELECT count(*) FROM {published_table}"))
     q = engine.quote(cfg.id_column)
-    engine.create("__incr_std_new", core.standardise_sql(engine, cfg, new_table))
-    engine.create("__incr_std_old", core.standardise_sql(engine, cfg, published_table))
+    engine.create("__incr_std_new", standardise_sql(engine, cfg, new_table))
+    engine.create("__incr_std_old", standardise_sql(engine, cfg, published_table))
     engine.create("__incr_std_all", "SELECT * FROM __incr_std_old UNION ALL SELECT * FROM __incr_std_new")
     engine.create("__incr_pub_ids", f"""SELECT CAST({q} AS STRING) AS unique_id, {MATCH_ID},
         CAST({CONFIDENCE} AS DOUBLE) AS c_old FROM {published_table}""")
@@ -180,26 +184,19 @@ def incremental_deduplicate(engine, cfg, new_table: str, published_table: str, *
 
     linker, report = linker_for("__incr_std_all", n_old + n_new)
     t = time.perf_counter()
-    api = engine.splink_api()
-    sdf_new, sdf_old = api.register("__incr_std_new"), api.register("__incr_std_old")
-    threshold = cfg.threshold_match_probability
-    floor = min(PAIR_FLOOR, threshold)
-    cross = linker.inference.predict_between(sdf_new, sdf_old, threshold_match_probability=floor)
-    within = linker.inference.predict_within(sdf_new, threshold_match_probability=floor)
-    # predict_between names the left input's ids _l; normalise by membership, not by that convention
-    engine.create("__incr_cross", f"""
-        SELECT CASE WHEN n.unique_id IS NOT NULL THEN x.unique_id_l ELSE x.unique_id_r END AS new_id,
-               CASE WHEN n.unique_id IS NOT NULL THEN x.unique_id_r ELSE x.unique_id_l END AS old_id,
-               x.match_probability AS p
-        FROM {engine.to_sql_name(cross)} x LEFT JOIN __incr_std_new n ON x.unique_id_l = n.unique_id""")
-    engine.create("__incr_within", f"""SELECT unique_id_l, unique_id_r, match_probability
-        FROM {engine.to_sql_name(within)}""")
-    comps = cluster_pairwise_predictions_at_threshold(
-        sdf_new, api.register("__incr_within"), api, "unique_id", threshold_match_probability=threshold)
-    engine.create("__incr_comp", f"SELECT unique_id, cluster_id FROM {engine.to_sql_name(comps)}")
+    if linker is None:  # nothing to learn from (no pair agrees on a prior rule): no links
+        for name in ("__incr_cross", "__incr_within"):
+            engine.create(name, "SELECT unique_id AS new_id, unique_id AS old_id, CAST(1.0 AS DOUBLE) AS p, "
+                          "unique_id AS unique_id_l, unique_id AS unique_id_r, CAST(1.0 AS DOUBLE) AS "
+                          "match_probability FROM __incr_std_new WHERE 1 = 0")
+        engine.create("__incr_comp", "SELECT unique_id, unique_id AS cluster_id FROM __incr_std_new")
+        cross = None
+    else:
+        cross = _score_new(engine, cfg, linker)
     timings["predict_cluster"] = time.perf_counter() - t
 
     t = time.perf_counter()
+    threshold = cfg.threshold_match_probability
     engine.create("__incr_assign", assign_sql("__incr_comp", "__incr_cross", "__incr_pub_ids", threshold))
     links = engine.rows(linked_clusters_sql("__incr_comp", "__incr_cross", "__incr_pub_ids",
                                             "__incr_assign", threshold))
@@ -232,7 +229,40 @@ def incremental_deduplicate(engine, cfg, new_table: str, published_table: str, *
     total = n_old + n_new
     return IncrementalResult(core.MATCHES_TABLE, core.SURVIVORS_TABLE, n_new, n_old, total, n_clusters,
                              int(new_clusters or 0), int(joined or 0), total - n_clusters,
-                             list(cases.values()), report, timings)
+                             list(cases.values()), report, timings, linker=linker, predictions=cross)
+
+
+def _score_new(engine, cfg, linker):
+    """Score new-published and new-new pairs; cluster new records among themselves.
+
+    Creates __incr_cross (new_id, old_id, p), __incr_within and __incr_comp;
+    returns Splink's new-published predictions (for the report).
+    """
+    from splink.clustering import cluster_pairwise_predictions_at_threshold
+
+    api = engine.splink_api()
+    # term frequencies over published + new records (the linker's input), as a full run has them
+    tf_cols = sorted({lvl["tf_adjustment_column"] for c in linker.misc.save_model_to_json()["comparisons"]
+                      for lvl in c["comparison_levels"] if lvl.get("tf_adjustment_column")})
+    for col in tf_cols:
+        linker.table_management.compute_tf_table(col)
+    sdf_new, sdf_old = api.register("__incr_std_new"), api.register("__incr_std_old")
+    threshold = cfg.threshold_match_probability
+    floor = min(PAIR_FLOOR, threshold)
+    cross = linker.inference.predict_between(sdf_new, sdf_old, threshold_match_probability=floor)
+    within = linker.inference.predict_within(sdf_new, threshold_match_probability=floor)
+    # predict_between names the left input's ids _l; normalise by membership, not by that convention
+    engine.create("__incr_cross", f"""
+        SELECT CASE WHEN n.unique_id IS NOT NULL THEN x.unique_id_l ELSE x.unique_id_r END AS new_id,
+               CASE WHEN n.unique_id IS NOT NULL THEN x.unique_id_r ELSE x.unique_id_l END AS old_id,
+               x.match_probability AS p
+        FROM {engine.to_sql_name(cross)} x LEFT JOIN __incr_std_new n ON x.unique_id_l = n.unique_id""")
+    engine.create("__incr_within", f"""SELECT unique_id_l, unique_id_r, match_probability
+        FROM {engine.to_sql_name(within)}""")
+    comps = cluster_pairwise_predictions_at_threshold(
+        sdf_new, api.register("__incr_within"), api, "unique_id", threshold_match_probability=threshold)
+    engine.create("__incr_comp", f"SELECT unique_id, cluster_id FROM {engine.to_sql_name(comps)}")
+    return cross
 
 
 def load_published_local(engine, output, fmt_hint: str = "csv", table: str = "published_raw") -> str | None:

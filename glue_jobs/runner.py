@@ -70,11 +70,8 @@ def execute(engine, cfg, input_table: str, *, source: str, mode: str = REPLACE,
                 linker = model_mod.load_linker(engine, std_all, loaded)
                 state["described"] = model_store.describe(loaded, choice.source)
                 return linker, model_mod.ModelReport(prior=loaded.get("probability_two_random_records_match"))
-            linker, rep = model_mod.train_linker(engine, cfg, std_all, n)
-            if linker is None:  # nothing to learn from: no duplicates assumed anywhere
-                linker = model_mod.load_linker(engine, std_all, model_mod.untrained_model(settings))
             state["described"] = None
-            return linker, rep
+            return model_mod.train_linker(engine, cfg, std_all, n)
 
         res = incremental_deduplicate(engine, cfg, input_table, published_table, linker_for=linker_for,
                                       source=source)
