@@ -16,7 +16,8 @@ with the saved model (or one trained on published + new records). Then:
 3. a component linked to one published cluster joins it and takes its
    ``match_id``;
 4. **a component linked to two or more published clusters joins the one with
-   the highest-probability link (ties: the lowest ``match_id``); the published
+   the strongest link (highest Splink match weight, which unlike the
+   probability does not round to 1.0; ties: the lowest ``match_id``); the published
    clusters are never merged**, so no published ``match_id`` ever changes. Each
    such case is listed in the run's summary (``linked_clusters``) for a person
    to review.
@@ -93,12 +94,12 @@ def assign_sql(components: str, cross: str, published_ids: str, threshold: float
     """
     return f"""
         WITH links AS (
-          SELECT c.cluster_id AS comp, o.match_id, max(x.p) AS p
+          SELECT c.cluster_id AS comp, o.match_id, max(x.w) AS w
           FROM {cross} x JOIN {components} c ON x.new_id = c.unique_id
           JOIN {published_ids} o ON x.old_id = o.unique_id
           WHERE x.p >= {threshold!r} GROUP BY c.cluster_id, o.match_id),
         ranked AS (
-          SELECT comp, match_id, row_number() OVER (PARTITION BY comp ORDER BY p DESC, match_id ASC) AS rn
+          SELECT comp, match_id, row_number() OVER (PARTITION BY comp ORDER BY w DESC, match_id ASC) AS rn
           FROM links)
         SELECT c.unique_id,
                coalesce(r.match_id, min(c.unique_id) OVER (PARTITION BY c.cluster_id)) AS match_id,
@@ -107,18 +108,18 @@ def assign_sql(components: str, cross: str, published_ids: str, threshold: float
 
 
 def linked_clusters_sql(components: str, cross: str, published_ids: str, assigned: str, threshold: float) -> str:
-    """Rows (new unique_id, joined match_id, other match_id, p) where a component links 2+ clusters."""
+    """Rows (new unique_id, joined match_id, other match_id, p, w) where a component links 2+ clusters."""
     return f"""
         WITH links AS (
-          SELECT c.cluster_id AS comp, o.match_id, max(x.p) AS p
+          SELECT c.cluster_id AS comp, o.match_id, max(x.p) AS p, max(x.w) AS w
           FROM {cross} x JOIN {components} c ON x.new_id = c.unique_id
           JOIN {published_ids} o ON x.old_id = o.unique_id
           WHERE x.p >= {threshold!r} GROUP BY c.cluster_id, o.match_id),
         multi AS (SELECT comp FROM links GROUP BY comp HAVING count(*) > 1)
-        SELECT c.unique_id, a.match_id, l.match_id, l.p
+        SELECT c.unique_id, a.match_id, l.match_id, l.p, l.w
         FROM multi m JOIN links l ON l.comp = m.comp JOIN {components} c ON c.cluster_id = m.comp
         JOIN {assigned} a ON a.unique_id = c.unique_id
-        ORDER BY 1, 4 DESC, 3"""
+        ORDER BY 1, 5 DESC, 3"""
 
 
 def incremental_confidence_sql(labels: str, edges: str) -> str:
@@ -187,6 +188,7 @@ def incremental_deduplicate(engine, cfg, new_table: str, published_table: str, *
     if linker is None:  # nothing to learn from (no pair agrees on a prior rule): no links
         for name in ("__incr_cross", "__incr_within"):
             engine.create(name, "SELECT unique_id AS new_id, unique_id AS old_id, CAST(1.0 AS DOUBLE) AS p, "
+                          "CAST(1.0 AS DOUBLE) AS w, "
                           "unique_id AS unique_id_l, unique_id AS unique_id_r, CAST(1.0 AS DOUBLE) AS "
                           "match_probability FROM __incr_std_new WHERE 1 = 0")
         engine.create("__incr_comp", "SELECT unique_id, unique_id AS cluster_id FROM __incr_std_new")
@@ -223,9 +225,10 @@ def incremental_deduplicate(engine, cfg, new_table: str, published_table: str, *
         "THEN match_id END) FROM __incr_assign")[0]
     timings["assign_survivors"] = time.perf_counter() - t
     cases: dict[str, dict] = {}
-    for new_id, joined_id, other, p in links:
+    for new_id, joined_id, other, p, w in links:
         case = cases.setdefault(new_id, {"record": new_id, "joined": joined_id, "links": []})
-        case["links"].append({"match_id": other, "match_probability": round(float(p), 6)})
+        case["links"].append({"match_id": other, "match_probability": round(float(p), 6),
+                              "match_weight": round(float(w), 3)})
     total = n_old + n_new
     return IncrementalResult(core.MATCHES_TABLE, core.SURVIVORS_TABLE, n_new, n_old, total, n_clusters,
                              int(new_clusters or 0), int(joined or 0), total - n_clusters,
@@ -255,7 +258,7 @@ def _score_new(engine, cfg, linker):
     engine.create("__incr_cross", f"""
         SELECT CASE WHEN n.unique_id IS NOT NULL THEN x.unique_id_l ELSE x.unique_id_r END AS new_id,
                CASE WHEN n.unique_id IS NOT NULL THEN x.unique_id_r ELSE x.unique_id_l END AS old_id,
-               x.match_probability AS p
+               x.match_probability AS p, x.match_weight AS w
         FROM {engine.to_sql_name(cross)} x LEFT JOIN __incr_std_new n ON x.unique_id_l = n.unique_id""")
     engine.create("__incr_within", f"""SELECT unique_id_l, unique_id_r, match_probability
         FROM {engine.to_sql_name(within)}""")

@@ -86,7 +86,8 @@ def model_bytes(model: dict) -> bytes:
 
 
 def describe(model: dict, source: str, **extra: Any) -> dict:
-    """What the run summary says about the model: where it came from and its fingerprint."""
+    """What the run summary says about the model: where it came from and its fingerprint
+    (sha256 of the JSON as ``model_bytes`` writes it: a published model file's own bytes)."""
     return {"source": source, "sha256": hashlib.sha256(model_bytes(model)).hexdigest(),
             "probability_two_random_records_match": model.get("probability_two_random_records_match"),
             **extra}

@@ -68,7 +68,7 @@ def execute(engine, cfg, input_table: str, *, source: str, mode: str = REPLACE,
         def linker_for(std_all: str, n: int):
             if loaded is not None:
                 linker = model_mod.load_linker(engine, std_all, loaded)
-                state["described"] = model_store.describe(loaded, choice.source)
+                state["described"] = model_store.describe(choice.model, choice.source)
                 return linker, model_mod.ModelReport(prior=loaded.get("probability_two_random_records_match"))
             state["described"] = None
             return model_mod.train_linker(engine, cfg, std_all, n)
@@ -80,8 +80,8 @@ def execute(engine, cfg, input_table: str, *, source: str, mode: str = REPLACE,
                        records_total=res.records_total, clusters=res.clusters, new_clusters=res.new_clusters,
                        records_joined_existing=res.records_joined, duplicates_removed=res.duplicates_removed,
                        linked_clusters_rule="a new record linked to several published clusters joins the one "
-                       "with the highest-probability link (ties: lowest match_id); published clusters are "
-                       "never merged",
+                       "with the strongest link (highest match weight; ties: lowest match_id); published "
+                       "clusters are never merged",
                        linked_clusters=res.linked_clusters)
         described = state.get("described")
     else:
@@ -91,7 +91,7 @@ def execute(engine, cfg, input_table: str, *, source: str, mode: str = REPLACE,
         linker = res.linker
         summary.update(records_in=res.records_in, records_total=res.records_in, clusters=res.clusters,
                        duplicates_removed=res.duplicates_removed)
-        described = model_store.describe(loaded, choice.source) if loaded is not None else None
+        described = model_store.describe(choice.model, choice.source) if loaded is not None else None
 
     model_json = linker.misc.save_model_to_json() if linker is not None else None
     rep = res.model
