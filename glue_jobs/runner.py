@@ -107,6 +107,8 @@ def execute(engine, cfg, input_table: str, *, source: str, mode: str = REPLACE,
 
         scores = score_labels(_ids_and_match_ids(engine, cfg, res.matches_table), labels, source="--labels")
         summary["labels"] = scores.as_dict()
+    timings = {**getattr(rep, "timings", {}), **getattr(res, "timings", {})}
+    summary["timings"] = {k: round(v, 2) for k, v in timings.items()}
     summary["seconds"] = round(time.perf_counter() - t0, 2)
     return RunOutcome(res, summary, model_json, linker)
 
