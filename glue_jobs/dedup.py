@@ -133,6 +133,9 @@ def run(input_path: Path, output: Path, settings: Path, fmt: str = "csv", thread
     t0 = time.perf_counter()
     cfg = load_config(settings)
     check_input_outside_output(input_path, output)
+    if report is not None and any(report.resolve().is_relative_to(output.resolve() / f)
+                                  for f in (*OUTPUT_FOLDERS, "_staging")):
+        raise InputError(f"--report {report}: inside the published output under {output}; choose another folder")
     labels = load_labels(labels_file, cfg.id_column) if labels_file else None
     given = (read_model_file(model_file), f"--model {model_file}") if model_file else None
     engine = DuckDBEngine(threads=threads)

@@ -181,3 +181,18 @@ def test_a_bad_labels_file_is_a_clear_error_and_publishes_nothing(published, tmp
     assert main([str(SAMPLE), "--output", str(out), "--labels", str(labels)]) == 2
     assert message in capsys.readouterr().err
     assert tree_digest(out) == before
+
+
+def test_report_shows_the_lowest_confidence_clusters_in_splinks_own_views(published, tmp_path):
+    out, report = tmp_path / "out", tmp_path / "report"
+    shutil.copytree(published, out)
+    (out / "model" / "splink_model.json").unlink()  # a report from a fresh run, nothing reused
+    assert main([str(SAMPLE), "--output", str(out), "--report", str(report)]) == 0
+    m = assert_no_customer_lost(out, set(pd.read_csv(SAMPLE, dtype=str)["c_customer_id"]))
+    assert sorted(p.name for p in report.iterdir()) == [
+        "comparison_viewer.html", "lowest_confidence_clusters.html", "match_weights.html"]
+    sizes = m.groupby("match_id")["c_customer_id"].transform("size")
+    lowest = m[sizes > 1].assign(c=m["match_confidence"].astype(float)).sort_values(["c", "match_id"])["match_id"].iloc[0]
+    assert lowest in (report / "lowest_confidence_clusters.html").read_text()
+    # never inside the published folders
+    assert main([str(SAMPLE), "--output", str(out), "--report", str(out / "matches" / "r")]) == 2
