@@ -268,20 +268,25 @@ def _score_new(engine, cfg, linker):
     return cross
 
 
-def load_published_local(engine, output, fmt_hint: str = "csv", table: str = "published_raw") -> str | None:
-    """Load ``output/matches/`` (what a previous run published) into ``table``; None if nothing is published.
+def load_published_local(engine, output, table: str = "published_raw") -> str | None:
+    """Load ``output/matches/`` (what a previous local run published) into ``table``; None if nothing is."""
+    folder = output / "matches"
+    files = sorted(p for p in folder.glob("*") if p.suffix in (".csv", ".parquet")) if folder.is_dir() else []
+    return load_published_files(engine, files, str(folder), table)
+
+
+def load_published_files(engine, files: list, where: str, table: str = "published_raw") -> str | None:
+    """Load published matches files (CSV or Parquet) into ``table`` of a DuckDB engine; None if no file.
 
     Every column as a string, as the new file is read; ``match_confidence`` is cast where used.
     """
-    folder = output / "matches"
-    files = sorted(p for p in folder.glob("*") if p.suffix in (".csv", ".parquet")) if folder.is_dir() else []
     if not files:
         return None
     kinds = {p.suffix for p in files}
     if len(kinds) > 1:
         from glue_jobs.validation import InputError
 
-        raise InputError(f"{folder}: holds both CSV and Parquet files; publish one format")
+        raise InputError(f"{where}: holds both CSV and Parquet files; publish one format")
     lits = ", ".join("'" + str(p).replace("'", "''") + "'" for p in files)
     if kinds == {".parquet"}:
         engine.create(table, f"SELECT * FROM read_parquet([{lits}])")
