@@ -25,7 +25,8 @@ import time
 import uuid
 from pathlib import Path
 
-from glue_jobs import model_store, runner
+import glue_jobs.model_store as model_store
+import glue_jobs.runner as runner
 from glue_jobs.config import DedupConfig, SettingsError, load_config
 from glue_jobs.engines import DuckDBEngine
 from glue_jobs.evaluate import LabelsError, PairScores, load_labels

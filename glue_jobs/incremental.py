@@ -167,7 +167,7 @@ def incremental_deduplicate(engine, cfg, new_table: str, published_table: str, *
     the saved model or trained (the caller decides). Creates the matches and
     survivors tables of the job (every record, one survivor per match_id).
     """
-    from glue_jobs import pipeline as core
+    import glue_jobs.pipeline as core
     from glue_jobs.standardise import standardise_sql
 
     t0 = time.perf_counter()

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from glue_jobs import model_store
+import glue_jobs.model_store as model_store
 from glue_jobs.incremental import load_published_files
 from glue_jobs.publish import _is_data, list_keys
 

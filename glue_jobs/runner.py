@@ -12,7 +12,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from glue_jobs import model_store
+import glue_jobs.model_store as model_store
 
 REPLACE, INCREMENTAL = "replace", "incremental"
 
@@ -49,7 +49,7 @@ def execute(engine, cfg, input_table: str, *, source: str, mode: str = REPLACE,
 
     An incremental run with nothing published yet is a full run (and says so).
     """
-    from glue_jobs import model as model_mod
+    import glue_jobs.model as model_mod
     from glue_jobs.pipeline import deduplicate
 
     choice = choice or ModelChoice()
