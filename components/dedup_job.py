@@ -109,6 +109,9 @@ class DedupJob(pulumi.ComponentResource):
                     publish_prefixes=[args.output_prefix, args.matches_prefix,
                                       *([args.model_prefix] if args.model_prefix else [])],
                     log_groups=v[2],
+                    # an incremental run reads back what the job published: the matches and the model
+                    read_published_prefixes=[args.matches_prefix, args.model_prefix]
+                    if args.dedup_mode == "incremental" and args.model_prefix else None,
                     kms_key_arn=v[0],
                     data_key_arn=v[1],
                 )

@@ -17,18 +17,24 @@ import pandas as pd
 import pytest
 from moto import mock_aws
 
-from glue_jobs import glue_entry, model_store
+from glue_jobs import glue_entry
 from glue_jobs.validation import InputError
+from tests.conftest import render_stack, stack_config
 from tests.dedup_fixtures import SAMPLE
 from tests.test_glue_run_path import GlueWorld
 
 ID = "c_customer_id"
 
 
+@pytest.fixture(scope="module")
+def incremental_stack():
+    return render_stack({**stack_config("dev"), "dedupMode": "incremental"})
+
+
 @pytest.fixture
-def world(dev_stack, tmp_path, monkeypatch):
+def world(incremental_stack, tmp_path, monkeypatch):
     with mock_aws():
-        yield GlueWorld(dev_stack, tmp_path, monkeypatch)
+        yield GlueWorld(incremental_stack, tmp_path, monkeypatch)
 
 
 def _argv(world, key: str, run_id: str, mode: str) -> list[str]:
@@ -72,9 +78,9 @@ def test_glue_job_adds_an_upload_incrementally_with_stable_ids(world, tmp_path):
     glue_entry.main(_argv(world, up + "base.csv", "jr_base", "replace"))
     first = _check_no_customer_lost(world, set(base[ID]))
     model_prefix = world.defaults["--model_prefix"]
-    assert sorted(world.keys(model_prefix)) == [model_prefix + model_store.MODEL_FILE,
-                                                model_prefix + model_store.SUMMARY_FILE]
-    published_model = world.read(model_prefix + model_store.MODEL_FILE)
+    assert sorted(world.keys(model_prefix)) == [model_prefix + "run_summary-jr_base.json",
+                                                model_prefix + "splink_model-jr_base.json"]
+    published_model = world.read(model_prefix + "splink_model-jr_base.json")
     assert world.keys(world.defaults["--output_prefix"]), "the crawled folder holds the customers"
     assert not [k for k in world.keys(world.defaults["--output_prefix"]) if "model" in k]
 
@@ -89,9 +95,25 @@ def test_glue_job_adds_an_upload_incrementally_with_stable_ids(world, tmp_path):
     glue_entry.main(_argv(world, up + "batch.csv", "jr_batch", "incremental"))
     second = _check_no_customer_lost(world, set(df[ID]))
     assert {k: second[k] for k in first} == first, "published match_ids never change"
-    summary = json.loads(world.read(model_prefix + model_store.SUMMARY_FILE))
+    assert sorted(world.keys(model_prefix)) == [model_prefix + "run_summary-jr_batch.json",
+                                                model_prefix + "splink_model-jr_batch.json"]
+    summary = json.loads(world.read(model_prefix + "run_summary-jr_batch.json"))
     assert summary["mode"] == "incremental" and summary["records_in"] == len(batch)
     assert summary["records_published_before"] == len(base)
     assert summary["model"]["source"].startswith("published model s3://")
     assert summary["model"]["sha256"] == __import__("hashlib").sha256(published_model).hexdigest()
     assert world.denied() == [], "every S3 call of both runs is allowed by the rendered job role"
+    reads = [r for r in world.recorder.requests() if r.action == "s3:GetObject"
+             and r.resource.split(":::", 1)[1].split("/", 1)[1].startswith(
+                 (world.defaults["--matches_prefix"], model_prefix))]
+    assert reads, "the incremental run read the published matches and model (the grant is used)"
+
+
+def test_only_an_incremental_stack_may_read_back_what_it_published(dev_stack, incremental_stack):
+    def read_back(stack):
+        policy = json.loads(stack.one("aws:iam/rolePolicy:RolePolicy", "dedup-job-policy").inputs["policy"])
+        return [s for s in policy["Statement"] if s["Sid"] == "ReadPublishedState"]
+    assert read_back(dev_stack) == []
+    [grant] = read_back(incremental_stack)
+    assert grant["Action"] == "s3:GetObject" or grant["Action"] == ["s3:GetObject"]
+    assert all(r.endswith(("-matches/*", "-model/*")) for r in grant["Resource"])
