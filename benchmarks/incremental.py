@@ -10,8 +10,8 @@ batch, the rest the published base. Timed end to end, each a fresh process
 - incremental: the batch with ``--incremental`` against ``--output`` where the
   base was published by a full run first (setup, timed separately).
 
-Both runs are scored against the truth with ``--labels`` (the job's own
-metrics code), and the machine's load (``os.getloadavg``, what ``uptime``
+Both runs are then scored against the truth with the job's own ``--labels``
+code (``glue_jobs.evaluate``), outside the timed runs, and the machine's load (``os.getloadavg``, what ``uptime``
 prints) is printed with each timing: the machine is shared, so the CPU time
 of each process (user + system, ``wait4``) is printed next to the wall time;
 it depends much less on what else runs.
@@ -19,7 +19,6 @@ it depends much less on what else runs.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import shutil
 import subprocess
@@ -64,9 +63,13 @@ def split(name: str, fraction: float, seed: int = 11) -> tuple[Path, Path, Path,
     return path, base, batch, truth
 
 
-def _f1(out: Path) -> float | None:
-    summary = json.loads((out / "model" / "run_summary.json").read_text())
-    return summary.get("labels", {}).get("f1")
+def _f1(out: Path, truth: Path) -> float:
+    from glue_jobs.evaluate import load_labels, score_labels
+
+    (matches,) = (out / "matches").glob("*.csv")
+    labels = load_labels(truth, "c_customer_id")
+    m = pd.read_csv(matches, dtype=str, usecols=["c_customer_id", "match_id"]).rename(columns={"c_customer_id": "id"})
+    return score_labels(m, labels, str(truth)).f1
 
 
 def main(argv=None) -> list[dict]:
@@ -88,14 +91,13 @@ def main(argv=None) -> list[dict]:
             with tempfile.TemporaryDirectory() as tmp:
                 full_out, incr_out = Path(tmp) / "full", Path(tmp) / "incr"
                 load_full = _load()
-                fulls.append(_run([str(path), "--output", str(full_out), "--labels", str(truth)]))
-                f1_full = _f1(full_out)
+                fulls.append(_run([str(path), "--output", str(full_out)]))
+                f1_full = _f1(full_out, truth)
                 shutil.rmtree(full_out)
                 bases.append(_run([str(base), "--output", str(incr_out)]))
                 load_incr = _load()
-                incrs.append(_run([str(batch), "--output", str(incr_out), "--incremental",
-                                   "--labels", str(truth)]))
-                f1_incr = _f1(incr_out)
+                incrs.append(_run([str(batch), "--output", str(incr_out), "--incremental"]))
+                f1_incr = _f1(incr_out, truth)
                 loads.append(f"{load_full} | {load_incr}")
         (full, full_cpu), (incr, incr_cpu) = min(fulls), min(incrs)
         base_s = min(bases)[0]

@@ -30,7 +30,7 @@ import glue_jobs.runner as runner
 from glue_jobs.config import DedupConfig, SettingsError, load_config
 from glue_jobs.engines import DuckDBEngine
 from glue_jobs.evaluate import LabelsError, PairScores, load_labels
-from glue_jobs.incremental import load_published_local
+from glue_jobs.incremental import STD_CACHE, STD_CACHE_INFO, load_published_local, load_std_cache, std_cache_info
 from glue_jobs.model_store import read_model_file
 from glue_jobs.pipeline import DedupResult
 from glue_jobs.validation import SAMPLE_BYTES, InputError, check_header, check_utf8, iter_file
@@ -74,8 +74,13 @@ def new_run_id() -> str:
 
 def write_outputs(engine: DuckDBEngine, result: DedupResult, output: Path, name: str,
                   fmt: str, cfg: DedupConfig, run_id: str | None = None,
-                  model_files: dict[str, bytes] | None = None) -> dict[str, Path]:
-    """Write the outputs run-scoped, then publish them over ``output``."""
+                  model_files: dict[str, bytes] | None = None,
+                  std_cache: str | None = None) -> dict[str, Path]:
+    """Write the outputs run-scoped, then publish them over ``output``.
+
+    ``std_cache``: the standardised records of everything published, kept in
+    ``model/`` so that the next incremental run need not standardise them again.
+    """
     run_id = run_id or new_run_id()
     staging = output / "_staging" / run_id
     opts = "(FORMAT parquet)" if fmt == "parquet" else "(FORMAT csv, HEADER true, DELIMITER ',')"
@@ -89,6 +94,9 @@ def write_outputs(engine: DuckDBEngine, result: DedupResult, output: Path, name:
         (staging / "model").mkdir(parents=True, exist_ok=True)
         for fname, data in (model_files or {}).items():
             (staging / "model" / fname).write_bytes(data)
+        if std_cache:
+            target = str(staging / "model" / STD_CACHE).replace("'", "''")
+            engine.con.execute(f"COPY {std_cache} TO '{target}' (FORMAT parquet)")
         return publish_local(staging, output)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
@@ -141,10 +149,11 @@ def run(input_path: Path, output: Path, settings: Path, fmt: str = "csv", thread
     given = (read_model_file(model_file), f"--model {model_file}") if model_file else None
     engine = DuckDBEngine(threads=threads)
     table = load_csv(engine, input_path, cfg)
-    mode, published, saved = runner.REPLACE, None, None
+    mode, published, saved, published_std = runner.REPLACE, None, None, None
     if incremental:
         mode = runner.INCREMENTAL
         published = load_published_local(engine, output)
+        published_std = load_std_cache(engine, cfg, output / "model") if published else None
         saved_path = output / "model" / model_store.MODEL_FILE
         if published and saved_path.is_file():
             saved = (model_store.read_model_file(saved_path), f"published model {saved_path}")
@@ -152,12 +161,14 @@ def run(input_path: Path, output: Path, settings: Path, fmt: str = "csv", thread
     outcome = runner.execute(engine, cfg, table, source=str(input_path), mode=mode, published_table=published,
                              choice=runner.ModelChoice.pick(given=given, published=saved, mode=mode,
                                                             retrain=retrain),
-                             labels=labels, run_id=run_id)
+                             labels=labels, run_id=run_id, published_std=published_std)
     result, summary = outcome.result, outcome.summary
     files = {model_store.SUMMARY_FILE: (json.dumps(summary, indent=2, default=str) + "\n").encode()}
     if outcome.model_json is not None:
         files[model_store.MODEL_FILE] = model_store.model_bytes(outcome.model_json)
-    written = write_outputs(engine, result, output, input_path.stem, fmt, cfg, run_id=run_id, model_files=files)
+    files[STD_CACHE_INFO] = std_cache_info(engine, cfg)
+    written = write_outputs(engine, result, output, input_path.stem, fmt, cfg, run_id=run_id, model_files=files,
+                            std_cache=result.std_table)
     elapsed = time.perf_counter() - t0
     if report is not None and outcome.linker is not None:
         try:

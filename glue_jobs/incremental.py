@@ -36,6 +36,8 @@ from typing import Any, Callable
 from glue_jobs.confidence import PAIR_FLOOR
 
 MATCH_ID, CONFIDENCE = "match_id", "match_confidence"
+# the standardised published records, kept next to the model (locally) for the next incremental run
+STD_CACHE, STD_CACHE_INFO = "standardised.parquet", "standardised.json"
 PUBLISHED_COLUMNS = (MATCH_ID, CONFIDENCE)
 
 
@@ -56,8 +58,9 @@ class IncrementalResult:
     linker: Any = None
     predictions: Any = None
     std_table: str = "__incr_std_all"
-    confidence_table: str = "__incr_conf"
+    confidence_table: str = "__incr_conf_all"
     summary: dict = field(default_factory=dict)
+    used_std_cache: bool = False
 
 
 def check_layout(engine, cfg, new_table: str, published_table: str, source: str) -> list[str]:
@@ -159,7 +162,7 @@ def incremental_confidence_sql(labels: str, edges: str) -> str:
 
 def incremental_deduplicate(engine, cfg, new_table: str, published_table: str, *,
                             linker_for: Callable[[str, int], tuple[Any, Any]],
-                            source: str = "input") -> IncrementalResult:
+                            source: str = "input", published_std: str | None = None) -> IncrementalResult:
     """Add the records of ``new_table`` to the published matches in ``published_table``.
 
     ``linker_for(std_all_table, n_records)`` returns ``(linker, model_report)``:
@@ -177,9 +180,13 @@ def incremental_deduplicate(engine, cfg, new_table: str, published_table: str, *
     n_old = int(engine.scalar(f"SELECT count(*) FROM {published_table}"))
     q = engine.quote(cfg.id_column)
     engine.create("__incr_std_new", standardise_sql(engine, cfg, new_table))
-    engine.create("__incr_std_old", standardise_sql(engine, cfg, published_table))
-    engine.create("__incr_std_all", "SELECT * FROM __incr_std_old UNION ALL SELECT * FROM __incr_std_new")
-    engine.create("__incr_pub_ids", f"""SELECT CAST({q} AS STRING) AS unique_id, {MATCH_ID},
+    cached = bool(published_std and _cache_matches(engine, published_std, published_table, q))
+    if cached:  # the previous run's standardised records: the same ids, the same standardisation
+        engine.view("__incr_std_old", f"SELECT * FROM {published_std}")
+    else:
+        engine.create("__incr_std_old", standardise_sql(engine, cfg, published_table))
+    engine.view("__incr_std_all", "SELECT * FROM __incr_std_old UNION ALL SELECT * FROM __incr_std_new")
+    engine.view("__incr_pub_ids", f"""SELECT CAST({q} AS STRING) AS unique_id, {MATCH_ID},
         CAST({CONFIDENCE} AS DOUBLE) AS c_old FROM {published_table}""")
     timings["standardise"] = time.perf_counter() - t0
 
@@ -202,19 +209,30 @@ def incremental_deduplicate(engine, cfg, new_table: str, published_table: str, *
     engine.create("__incr_assign", assign_sql("__incr_comp", "__incr_cross", "__incr_pub_ids", threshold))
     links = engine.rows(linked_clusters_sql("__incr_comp", "__incr_cross", "__incr_pub_ids",
                                             "__incr_assign", threshold))
-    engine.create("__incr_labels", """
-        SELECT unique_id, match_id, true AS is_new, CAST(NULL AS DOUBLE) AS c_old FROM __incr_assign
-        UNION ALL SELECT unique_id, match_id, false AS is_new, c_old FROM __incr_pub_ids""")
     engine.create("__incr_edges", """
         SELECT new_id AS a, old_id AS b, p FROM __incr_cross UNION ALL SELECT old_id, new_id, p FROM __incr_cross
         UNION ALL SELECT unique_id_l, unique_id_r, match_probability FROM __incr_within
         UNION ALL SELECT unique_id_r, unique_id_l, match_probability FROM __incr_within""")
+    # only clusters the new records touch (joined, or paired with) change confidence: score those
+    engine.create("__incr_touched", """
+        SELECT DISTINCT o.match_id FROM (SELECT DISTINCT a FROM __incr_edges) e
+        JOIN __incr_pub_ids o ON e.a = o.unique_id
+        UNION SELECT match_id FROM __incr_assign""")
+    engine.create("__incr_labels", """
+        SELECT unique_id, match_id, true AS is_new, CAST(NULL AS DOUBLE) AS c_old FROM __incr_assign
+        UNION ALL SELECT o.unique_id, o.match_id, false AS is_new, o.c_old
+        FROM __incr_pub_ids o JOIN __incr_touched t ON o.match_id = t.match_id""")
     engine.create("__incr_conf", incremental_confidence_sql("__incr_labels", "__incr_edges"))
+    engine.view("__incr_conf_all", f"""
+        SELECT o.unique_id, o.match_id, coalesce(c.{CONFIDENCE}, o.c_old) AS {CONFIDENCE}
+        FROM __incr_pub_ids o LEFT JOIN __incr_conf c ON o.unique_id = c.unique_id
+        UNION ALL SELECT c.unique_id, c.match_id, c.{CONFIDENCE} FROM __incr_conf c
+        JOIN __incr_assign a ON c.unique_id = a.unique_id""")
     plain = ", ".join(engine.quote(c) for c in cols)
     qcols = lambda a: ", ".join(f"{a}.{engine.quote(c)}" for c in cols)  # noqa: E731
     engine.create(core.MATCHES_TABLE, f"""
-        SELECT {qcols('p')}, p.{MATCH_ID}, c.{CONFIDENCE}
-        FROM {published_table} p JOIN __incr_conf c ON CAST(p.{q} AS STRING) = c.unique_id
+        SELECT {qcols('p')}, p.{MATCH_ID}, coalesce(c.{CONFIDENCE}, CAST(p.{CONFIDENCE} AS DOUBLE)) AS {CONFIDENCE}
+        FROM {published_table} p LEFT JOIN __incr_conf c ON CAST(p.{q} AS STRING) = c.unique_id
         UNION ALL
         SELECT {qcols('n')}, c.{MATCH_ID}, c.{CONFIDENCE}
         FROM (SELECT {plain} FROM {new_table}) n JOIN __incr_conf c ON CAST(n.{q} AS STRING) = c.unique_id""")
@@ -232,7 +250,38 @@ def incremental_deduplicate(engine, cfg, new_table: str, published_table: str, *
     total = n_old + n_new
     return IncrementalResult(core.MATCHES_TABLE, core.SURVIVORS_TABLE, n_new, n_old, total, n_clusters,
                              int(new_clusters or 0), int(joined or 0), total - n_clusters,
-                             list(cases.values()), report, timings, linker=linker, predictions=cross)
+                             list(cases.values()), report, timings, linker=linker, predictions=cross,
+                             used_std_cache=cached)
+
+
+def _cache_matches(engine, std: str, published: str, q: str) -> bool:
+    """The cached standardised records are exactly the published ones (count and an id checksum)."""
+    if engine.columns(std) != engine.columns("__incr_std_new"):
+        return False
+    a = engine.row(f"SELECT count(*), sum(hash(unique_id)) FROM {std}")
+    b = engine.row(f"SELECT count(*), sum(hash(CAST({q} AS STRING))) FROM {published}")
+    return tuple(a) == tuple(b)
+
+
+def std_cache_info(engine, cfg) -> bytes:
+    """What the cache was made with: the standardisation SQL's fingerprint."""
+    import hashlib
+    import json
+
+    from glue_jobs.standardise import standardise_sql
+
+    sql = standardise_sql(engine, cfg, "__input")
+    return json.dumps({"standardise_sql_sha256": hashlib.sha256(sql.encode()).hexdigest()}).encode()
+
+
+def load_std_cache(engine, cfg, folder, table: str = "published_std") -> str | None:
+    """The cached standardised records as ``table`` if they were made with this standardisation."""
+    cache, info = folder / STD_CACHE, folder / STD_CACHE_INFO
+    if not (cache.is_file() and info.is_file()) or info.read_bytes() != std_cache_info(engine, cfg):
+        return None
+    lit = str(cache).replace("'", "''")
+    engine.create(table, f"SELECT * FROM read_parquet('{lit}')")
+    return table
 
 
 def _score_new(engine, cfg, linker):

@@ -44,7 +44,7 @@ class RunOutcome:
 
 def execute(engine, cfg, input_table: str, *, source: str, mode: str = REPLACE,
             published_table: str | None = None, choice: ModelChoice | None = None,
-            labels=None, run_id: str = "") -> RunOutcome:
+            labels=None, run_id: str = "", published_std: str | None = None) -> RunOutcome:
     """Run the job on ``input_table``; with ``mode=incremental`` and a ``published_table``, add to it.
 
     An incremental run with nothing published yet is a full run (and says so).
@@ -74,7 +74,7 @@ def execute(engine, cfg, input_table: str, *, source: str, mode: str = REPLACE,
             return model_mod.train_linker(engine, cfg, std_all, n)
 
         res = incremental_deduplicate(engine, cfg, input_table, published_table, linker_for=linker_for,
-                                      source=source)
+                                      source=source, published_std=published_std)
         linker = res.linker
         summary.update(records_in=res.records_in, records_published_before=res.records_published_before,
                        records_total=res.records_total, clusters=res.clusters, new_clusters=res.new_clusters,
@@ -82,7 +82,9 @@ def execute(engine, cfg, input_table: str, *, source: str, mode: str = REPLACE,
                        linked_clusters_rule="a new record linked to several published clusters joins the one "
                        "with the strongest link (highest match weight; ties: lowest match_id); published "
                        "clusters are never merged",
-                       linked_clusters=res.linked_clusters)
+                       linked_clusters=res.linked_clusters,
+                       published_records_standardised="from the previous run's cache" if res.used_std_cache
+                       else "again")
         described = state.get("described")
     else:
         if mode == INCREMENTAL:
@@ -114,8 +116,5 @@ def execute(engine, cfg, input_table: str, *, source: str, mode: str = REPLACE,
 
 
 def _ids_and_match_ids(engine, cfg, matches_table: str):
-    import pandas as pd
-
     q = engine.quote(cfg.id_column)
-    rows = engine.rows(f"SELECT CAST({q} AS STRING), match_id FROM {matches_table}")
-    return pd.DataFrame(rows, columns=["id", "match_id"])
+    return engine.frame(f"SELECT CAST({q} AS STRING) AS id, match_id FROM {matches_table}")

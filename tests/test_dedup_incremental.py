@@ -77,6 +77,7 @@ def test_incremental_runs_keep_every_record_and_every_published_match_id(parts, 
     # new records found the published records they duplicate: the result equals the truth
     s = _summary(out)
     assert s["mode"] == "incremental" and s["records_in"] == len(_ids(b2))
+    assert s["published_records_standardised"] == "from the previous run's cache"
     assert s["records_published_before"] == len(_ids(base, b1))
     assert s["labels"]["precision"] == 1.0 and s["labels"]["recall"] >= 0.95
     truth = pd.read_csv(SAMPLE_TRUTH, dtype=str).set_index(ID)["entity_id"]
