@@ -204,7 +204,8 @@ def states_policy(
 ) -> dict:
     """The workflow: exactly the ``calls`` of its definition (``service_calls``), each on its
     exact ARN, plus logs and X-Ray. Events go only to ``event_bus_arn`` with ``event_source``
-    (``events:source``). A call with no resource here is an error, not a silent gap."""
+    (``events:source`` on PutEvents: EventBridge User Guide, "Using IAM policy conditions in
+    Amazon EventBridge"). A call with no resource here is an error, not a silent gap."""
     resources = {"job": job_arn, "crawler": crawler_arn, "topic": topic_arn,
                  "summaries": summary_objects_arn, "bus": event_bus_arn}
     by_resource: dict[str, list[str]] = {}

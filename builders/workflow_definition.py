@@ -356,7 +356,7 @@ def _completion_states(c: CompletionEvent, key_encoding: str) -> dict:
                     }
                 ]
             },
-            "ResultSelector": {"eventId.$": "$.Entries[0].EventId"},
+            "ResultSelector": {"entries.$": "$.Entries"},
             "ResultPath": "$.completionEvent",
             # A refused entry (EventBridge.FailedEntry) was not put: retrying it cannot put it twice.
             # Other errors are not retried: the first put may have landed.

@@ -4,7 +4,9 @@ Run with ``pulumi preview --policy-pack policy`` (the pull-request workflow does
 Pack config (``--policy-pack-config``):
 - ``data-protection: {requireDataProtection: true}`` for production stacks;
 - ``iam-no-managed-policies: {allowedManagedPolicyArns: [...]}`` where AWS requires a managed policy;
-- ``default-tags: {requiredTags: [...]}`` to require more tag keys (e.g. owner).
+- ``default-tags: {requiredTags: [...]}`` to require more tag keys (e.g. owner);
+- ``glue-supported-version: {supportedVersions: [...]}`` (default: the pack's one Glue version, 5.0).
+Each rule declares its own config schema and defaults (``checks/base.py``, ``rule``).
 """
 
 from __future__ import annotations

@@ -157,3 +157,17 @@ def test_a_call_the_policy_cannot_place_is_an_error_not_a_gap():
     with pytest.raises(ValueError, match="s3:GetObject"):
         policies.states_policy(wd.service_calls(definition), job_arn="a", crawler_arn="b", topic_arn="c",
                                event_bus_arn=COMPLETION.event_bus_arn, event_source=ce.SOURCE)
+
+
+def test_with_sse_kms_data_the_workflow_may_decrypt_the_run_summary():
+    from conftest import render_stack, stack_config
+
+    key = "arn:aws:kms:eu-west-1:123456789012:key/0f1e2d3c-4b5a-6978-8a9b-0c1d2e3f4a5b"
+    stack = render_stack({**stack_config("dev"), "encryption": "sse-kms", "kmsKeyArn": key})
+    policy = json.loads(stack.one("aws:iam/rolePolicy:RolePolicy", "workflow-policy").inputs["policy"])
+    (keys,) = [s for s in policy["Statement"] if "kms:Decrypt" in s["Action"]]
+    assert key in (keys["Resource"] if isinstance(keys["Resource"], list) else [keys["Resource"]])
+    plain = render_stack(stack_config("dev"))
+    policy = json.loads(plain.one("aws:iam/rolePolicy:RolePolicy", "workflow-policy").inputs["policy"])
+    (keys,) = [s for s in policy["Statement"] if "kms:Decrypt" in s["Action"]]
+    assert keys["Resource"] == plain.one("aws:kms/key:Key").outputs["arn"], "SSE-S3 data: the stack key only"

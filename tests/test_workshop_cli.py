@@ -54,6 +54,23 @@ def test_a_roster_that_cannot_be_read_is_refused(tmp_path):
     assert code == 2 and "loop.csv" in text
 
 
+def test_a_plan_problem_names_the_roster_file_and_line(tmp_path):
+    roster = _roster(tmp_path, "Ann,ann@example.com\nBob,bob@example.com\n")
+    code, text = run("plan", "--roster", str(roster), "--set", "dataBucketName=one-bucket-for-all")
+    assert code == 2 and f"{roster}:3 (Bob):" in text, text
+
+
+def test_a_name_of_punctuation_gets_a_valid_owner_tag(tmp_path):
+    roster = _roster(tmp_path, ";,*@example.com\n")
+    assert run("plan", "--roster", str(roster))[0] == 0
+
+
+def test_a_roster_that_is_not_csv_is_refused_with_its_line(tmp_path):
+    roster = _roster(tmp_path, "Ann,ann@example.com\n" + "B" * 200_000 + ",b@example.com\n")
+    code, text = run("plan", "--roster", str(roster))
+    assert code == 2 and f"{roster}:3:" in text and "field larger than field limit" in text, text[:300]
+
+
 @pytest.mark.parametrize("char", ["\u202e", "\u2066", "\u200b", "\x1b", "\u2028", "\ufeff"])
 def test_names_with_control_or_format_characters_are_refused_with_line_and_column(tmp_path, char):
     roster = _roster(tmp_path, f"Ann,ann@example.com\nEv{char}il,evil@example.com\n")

@@ -27,7 +27,7 @@ from builders.settings import (
     parse_settings,
 )
 from workshop import cost, orchestrate, preflight
-from workshop.handout import FORMATS, OutputError, write_handouts
+from workshop.handout import FORMATS, OutputError, check_out_dir, write_handouts
 from workshop.orchestrate import RetryPolicy, StackBackend
 from workshop.plan import (
     DEFAULT_TRAIL_NAME,
@@ -88,7 +88,7 @@ def _options(args) -> ClassOptions:
 
 def _plan(args, ctx: Context) -> ClassPlan:
     students = load_roster(args.roster)
-    plan = plan_class(students, _options(args))
+    plan = plan_class(students, _options(args), str(args.roster))
     ctx.out(f"{args.roster}: {len(students)} student(s), {len(plan.all_stacks)} stack(s) planned, no name collision")
     return plan
 
@@ -138,6 +138,14 @@ def run_preflight(args, ctx: Context) -> int:
 def run_handout(args, ctx: Context) -> int:
     if not args.account:
         raise UsageError("handout needs --account: bucket names contain the account id")
+    try:
+        check_out_dir(args.out)  # before any work; said together with the roster's problems
+    except OutputError as error:
+        try:
+            _plan(args, Context(lambda text: None))
+        except Refusal as other:
+            raise UsageError(f"{error}\n{other}") from None
+        raise
     plan = _plan(args, ctx)
     settings = parse_settings(student_settings(plan.students[0].student, plan.options))
     note = ("Uploads are seen through the class's shared CloudTrail trail: a run may start a few minutes "
@@ -236,7 +244,7 @@ def _parser() -> argparse.ArgumentParser:
         p.add_argument("--roster", required=roster_required, type=Path, help="CSV with a header name,email")
         p.add_argument("--region", default=_default_region(), help="AWS region of the class (default: $AWS_REGION or eu-west-1)")
         p.add_argument("--account", default=None, help="12-digit AWS account id (names only; the stacks use your credentials)")
-        p.add_argument("--trail-mode", choices=TRAIL_MODES, default="shared",
+        p.add_argument("--trail-mode", choices=TRAIL_MODES, default=ClassOptions.trail_mode,
                        help="shared (default: one class trail), per-stack (5 per region at most) or none")
         p.add_argument("--trigger-source", choices=TRIGGER_SOURCES, default=ClassOptions.trigger_source)
         p.add_argument("--trail-stack", default=DEFAULT_TRAIL_STACK, help="stack of the shared_trail program")

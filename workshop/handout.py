@@ -155,6 +155,11 @@ def _staging(out_dir: Path) -> Path:
         raise OutputError(f"--out {out_dir}: cannot write in {parent} ({error.strerror or error})") from None
 
 
+def check_out_dir(out_dir: Path) -> None:
+    """OutputError unless handouts can be written to ``out_dir`` (checked by writing there)."""
+    os.rmdir(_staging(out_dir))
+
+
 def write_handouts(students: list[Student], out_dir: Path, fmt: str, account: str, region: str,
                    *, settings: Settings | None = None, trail_note: str = "") -> list[Path]:
     """One file per student (``<stack>.<fmt>``) and an index; returns the paths written.

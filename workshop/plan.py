@@ -208,8 +208,13 @@ def only(plan: ClassPlan, stacks: list[str]) -> ClassPlan:
     return ClassPlan(plan.options, trail, [spec for spec in plan.students if spec.stack in stacks])
 
 
-def plan_class(students: list[Student], options: ClassOptions) -> ClassPlan:
-    """The stacks of the class, or PlanError naming every clash and invalid setting."""
+def plan_class(students: list[Student], options: ClassOptions, source: str = "roster") -> ClassPlan:
+    """The stacks of the class, or PlanError naming every clash and invalid setting (a student's by
+    ``<source>:<line> (<name>)``, ``source`` being the roster file)."""
+
+    def where(student: Student) -> str:
+        return f"{source}:{student.line} ({student.name})"
+
     problems = class_problems(options)
     if option_problems(options):
         raise PlanError(problems)  # names built from bad options would only repeat them for every student
@@ -222,23 +227,23 @@ def plan_class(students: list[Student], options: ClassOptions) -> ClassPlan:
             parse_settings(values)
         except SettingsError as error:
             # What is wrong for the whole class was said once above.
-            problems.extend(f"line {student.line} ({student.name}): {p}" for p in error.problems if p not in shared)
+            problems.extend(f"{where(student)}: {p}" for p in error.problems if p not in shared)
         try:
             physical = physical_names(student.stack, options.account, options.region,
                                       data_bucket=values.get("dataBucketName") or None,
                                       database=values.get("databaseName") or None).as_dict()
         except ValueError as error:
-            problems.append(f"line {student.line} ({student.name}): {error}")
+            problems.append(f"{where(student)}: {error}")
             continue
         if options.trail_mode == "shared" and not physical["data_bucket"].startswith(class_bucket_prefix()):
-            problems.append(f"line {student.line} ({student.name}): data bucket {physical['data_bucket']!r} does not "
+            problems.append(f"{where(student)}: data bucket {physical['data_bucket']!r} does not "
                             f"start with {class_bucket_prefix()!r}, so the class trail would not see its uploads; "
                             "leave dataBucketName unset")
         for kind, name in physical.items():
             # Compare within the namespace AWS checks: all roles share one, buckets are global.
             key = (NAMESPACES.get(kind, kind), name.lower() if kind == "data_bucket" else name)
             if key in owners:
-                problems.append(f"line {student.line} ({student.name}): {kind} {name!r} is also {owners[key]}'s")
+                problems.append(f"{where(student)}: {kind} {name!r} is also {owners[key]}'s")
             owners[key] = student.stack
         specs.append(StackSpec(student.stack, REPO, PIPELINE_PROJECT,
                                _full(PIPELINE_PROJECT, values, options.region), student))

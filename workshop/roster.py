@@ -59,9 +59,13 @@ class Student:
 
     @property
     def owner_tag(self) -> str:
-        """The name as an AWS tag value (letters, digits, spaces and ``_.:/=+-@`` only)."""
-        cleaned = re.sub(r"\s+", " ", _TAG_UNSAFE.sub(" ", self.name)).strip()
-        return cleaned[:256] or self.email
+        """The name as an AWS tag value (letters, digits, spaces and ``_.:/=+-@`` only); the e-mail, then
+        the stack name, where nothing of the name is left."""
+        for text in (self.name, self.email):
+            cleaned = re.sub(r"\s+", " ", _TAG_UNSAFE.sub(" ", text)).strip()
+            if cleaned:
+                return cleaned[:256]
+        return self.stack  # letters, digits and '-' only
 
 
 # Letters NFKD does not decompose into an ASCII base letter.
