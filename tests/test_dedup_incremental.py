@@ -192,3 +192,13 @@ def test_a_model_trained_with_other_settings_is_refused(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "trained with other settings" in err and str(febrl_model) in err
     assert not (tmp_path / "out").exists()
+
+
+def test_a_stale_standardised_cache_is_not_used(parts, tmp_path):
+    out = _published(parts, tmp_path)
+    matches, _ = read_output(out)
+    path = next((out / "matches").glob("*.csv"))
+    matches.iloc[1:].to_csv(path, index=False)  # the published set changed after the cache was written
+    run(parts[1], out, SETTINGS, quiet=True, incremental=True)
+    assert _summary(out)["published_records_standardised"] == "again"
+    assert_no_customer_lost(out, (_ids(parts[0]) - {matches[ID].iloc[0]}) | _ids(parts[1]))
