@@ -353,7 +353,7 @@ def kms_key_policy(arns: Arns, *, log_groups: list[str], trail_arns: list[str] |
             "Principal": {"Service": f"logs.{arns.region}.amazonaws.com"},
             "Action": ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*"],
             "Resource": "*",
-            "Condition": {"ArnLike": {"kms:EncryptionContext:aws:logs:arn": [_log_group(arns, g) for g in log_groups]}},
+            "Condition": {"StringLike": {"kms:EncryptionContext:aws:logs:arn": [_log_group(arns, g) for g in log_groups]}},
         },
         {
             "Sid": "CloudWatchAlarmsPublish",
