@@ -146,6 +146,7 @@ job = DedupJob(
         encryption=keys,
         job_engine=settings.job_engine,
         output_format=settings.output_format,
+        dedup_mode=settings.dedup_mode,
         worker_type=settings.job_worker_type,
         workers=settings.job_workers,
         timeout_minutes=settings.job_timeout_minutes,

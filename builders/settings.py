@@ -18,7 +18,7 @@ from typing import Any, Mapping
 
 from builders import names
 from builders.layout import bucket_layout
-from glue_jobs.contract import JOB_ENGINES, OUTPUT_FORMATS, prefix_problem
+from glue_jobs.contract import DEDUP_MODES, JOB_ENGINES, OUTPUT_FORMATS, prefix_problem
 
 TRIGGER_SOURCES = ("cloudtrail", "s3-eventbridge")
 TRAIL_MODES = ("per-stack", "shared", "none")
@@ -57,6 +57,7 @@ class Settings:
     shared_trail_name: str = ""
     job_engine: str = "auto"
     output_format: str = "csv"
+    dedup_mode: str = "replace"
     job_worker_type: str = "G.1X"
     job_workers: int = 2
     job_timeout_minutes: int = 60
@@ -158,6 +159,7 @@ _CHOICES = {
     "trail_mode": TRAIL_MODES,
     "job_engine": JOB_ENGINES,
     "output_format": OUTPUT_FORMATS,
+    "dedup_mode": DEDUP_MODES,
     "job_worker_type": WORKER_TYPES,
     "job_execution_class": EXECUTION_CLASSES,
     "log_level": LOG_LEVELS,

@@ -38,11 +38,13 @@ class DedupJobArgs:
     arns: Arns
     bucket: str
     layout: BucketLayout
-    """Reads ``watched``, publishes to ``output`` and ``matches``, works in ``staging``, runs from ``scripts``."""
+    """Reads ``watched``, publishes to ``output``, ``matches`` and ``model``, works in ``staging``, runs from ``scripts``."""
     encryption: EncryptionRefs
     """Its security configuration; the stack key encrypts the job's log groups."""
     job_engine: str
     output_format: str
+    dedup_mode: str
+    """``incremental``: match each upload against the published matches and model (``layout.model``)."""
     worker_type: str
     workers: int
     timeout_minutes: int
@@ -95,7 +97,9 @@ class DedupJob(pulumi.ComponentResource):
         policy = policy_document(
             partial(policies.glue_job_policy, arns, bucket=args.bucket, input_prefix=layout.watched,
                     scripts_prefix=layout.scripts, staging_prefix=layout.staging,
-                    publish_prefixes=[layout.output, layout.matches]),
+                    publish_prefixes=[layout.output, layout.matches, layout.model],
+                    # an incremental run reads back what the job published: the matches and the model
+                    read_published_prefixes=[layout.matches, layout.model] if args.dedup_mode == "incremental" else None),
             log_groups=log_names,
             **keys.policy_keys(),
         )
@@ -129,6 +133,8 @@ class DedupJob(pulumi.ComponentResource):
                 settings_uri=s3_uri(contract.DEFAULT_SETTINGS_FILE),
                 output_format=args.output_format,
                 job_engine=args.job_engine,
+                model_prefix=layout.model,
+                dedup_mode=args.dedup_mode,
             ),
             "--extra-py-files": s3_uri(contract.EXTRA_PY_FILES_ARCHIVE),
             "--enable-metrics": "true",
