@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from glue_jobs.config import DedupConfig
 from glue_jobs.engines import Engine
 from glue_jobs.model import ModelReport, run_splink
-from glue_jobs.standardise import nullif_blank, standardise_sql
+from glue_jobs.standardise import create_lookup_tables, nullif_blank, standardise_sql
 
 STD_TABLE = "__dedup_std"
 MATCHES_TABLE = "__dedup_matches"
@@ -63,6 +63,7 @@ def deduplicate(engine: Engine, cfg: DedupConfig, input_table: str, *, source: s
         raise InputError(f"{source}: id column '{cfg.id_column}' is not unique "
                          f"({n - n_distinct} repeated value(s)); set 'id_column' to a unique key")
 
+    create_lookup_tables(engine, cfg)
     engine.create(STD_TABLE, standardise_sql(engine, cfg, input_table))
     t_std = time.perf_counter() - t0
     clusters, rep = run_splink(engine, cfg, STD_TABLE, n, **splink_kwargs)
