@@ -233,6 +233,8 @@ def _event(rng, r: dict, p: dict, event: str) -> None:
             taken_login.add(login)
     elif event == "dob":
         part = ["c_birth_day", "c_birth_month", "c_birth_year"][rng.choice(3, p=[0.45, 0.25, 0.3])]
+        if r[part] is None:
+            return
         if rng.random() < 0.5:
             r[part] = None
         else:
