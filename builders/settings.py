@@ -18,10 +18,10 @@ from typing import Any, Mapping
 
 from builders import names
 from builders.layout import bucket_layout
+from glue_jobs.contract import JOB_ENGINES
 
 TRIGGER_SOURCES = ("cloudtrail", "s3-eventbridge")
 TRAIL_MODES = ("per-stack", "shared", "none")
-MATCHERS = ("splink", "findmatches")
 OUTPUT_FORMATS = ("csv", "parquet")
 WORKER_TYPES = ("G.1X", "G.2X", "G.4X", "G.8X")
 EXECUTION_CLASSES = ("STANDARD", "FLEX")
@@ -57,8 +57,7 @@ class Settings:
     trigger_source: str = "cloudtrail"
     trail_mode: str = "per-stack"
     shared_trail_name: str = ""
-    matcher: str = "splink"
-    findmatches_table: str = ""
+    job_engine: str = "auto"
     output_format: str = "csv"
     job_worker_type: str = "G.1X"
     job_workers: int = 2
@@ -77,11 +76,8 @@ class Settings:
     trail_kms_encryption: bool = False
     noncurrent_version_expiration_days: int = 30
     protect_data: bool = True
-
-    @property
-    def glue_version(self) -> str:
-        # FindMatches runs only on Glue 2.0, which reached end of life on 2026-04-01.
-        return "2.0" if self.matcher == "findmatches" else "5.0"
+    data_access_logs: bool = False
+    data_access_log_expiration_days: int = 90
 
 
 def config_key(attr: str) -> str:
@@ -146,11 +142,12 @@ _INT_RANGES = {
     "trail_log_expiration_days": (1, 3650),
     "noncurrent_version_expiration_days": (1, 3650),
     "log_retention_days": (1, 3653),
+    "data_access_log_expiration_days": (1, 3650),
 }
 _CHOICES = {
     "trigger_source": TRIGGER_SOURCES,
     "trail_mode": TRAIL_MODES,
-    "matcher": MATCHERS,
+    "job_engine": JOB_ENGINES,
     "output_format": OUTPUT_FORMATS,
     "job_worker_type": WORKER_TYPES,
     "job_execution_class": EXECUTION_CLASSES,
@@ -177,7 +174,7 @@ def parse_settings(raw: Mapping[str, Any]) -> Settings:
             value = _as_int(key, value, problems, *_INT_RANGES[attr])
         elif attr in _CHOICES:
             value = _choice(key, value, _CHOICES[attr], problems)
-        elif attr in ("trail_kms_encryption", "protect_data"):
+        elif attr in ("trail_kms_encryption", "protect_data", "data_access_logs"):
             value = _as_bool(key, value, problems)
         elif attr in ("watched_prefix", "output_prefix"):
             value = _prefix(key, value, problems)
@@ -225,13 +222,8 @@ def _cross_checks(s: Settings) -> list[str]:
     if s.kms_key_arn and not re.fullmatch(r"arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/[\w-]+", s.kms_key_arn):
         problems.append(f"kmsKeyArn: {s.kms_key_arn!r} is not a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>; "
                         "an alias ARN can't be granted in IAM policies)")
-    if s.matcher == "findmatches" and not s.findmatches_table:
-        problems.append("findmatchesTable: required with matcher 'findmatches' (the catalog table of customers "
-                        "the ML transform learns from, e.g. the lab's crawled customer table)")
     if s.job_execution_class == "FLEX" and s.job_worker_type not in ("G.1X", "G.2X"):
         problems.append(f"jobExecutionClass: FLEX runs only on G.1X and G.2X workers, not {s.job_worker_type}")
-    if s.job_execution_class == "FLEX" and s.matcher == "findmatches":
-        problems.append("jobExecutionClass: FLEX needs Glue 3.0 or later; matcher 'findmatches' runs on Glue 2.0")
     if s.owner and not _TAG_RE.match(s.owner):
         problems.append(f"owner: {s.owner!r} is not a valid tag value")
     if s.environment and not _TAG_RE.match(s.environment):

@@ -1,7 +1,8 @@
 """The Step Functions definition of the dedup workflow (Amazon States Language). Pure.
 
     Run dedup job (glue:startJobRun.sync) → Start crawler → Wait → Get crawler
-      → READY and last crawl SUCCEEDED: Succeed
+      → READY and last crawl SUCCEEDED: (with ``completion``) read the run summary,
+        announce the update on the default bus (events:putEvents) → Succeed
       → READY otherwise: crawl failed
       → still crawling: count the poll, give up after ``max_polls``
     Any failure → Notify failure (SNS) → Fail
@@ -14,7 +15,15 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from builders.completion_event import DETAIL_TYPE, SOURCE, CompletionEvent, intrinsic_string
+
 JOB_TASK = "Run dedup job"
+START_THROTTLED = "Job start throttled?"
+COUNT_START = "Count job starts"
+FIRST_RESTART = "First job restart"
+NEXT_RESTART = "Next job restart"
+WAIT_RESTART = "Wait before job restart"
+START_FAILED = "Job start failed"
 START_CRAWLER = "Start crawler"
 INIT_POLL = "Start polling crawler"
 WAIT_CRAWL = "Wait for crawl"
@@ -27,11 +36,15 @@ CRAWL_TIMED_OUT = "Crawl timed out"
 NOTIFY = "Notify failure"
 SUCCEEDED = "Catalog updated"
 FAILED = "Dedup workflow failed"
+READ_SUMMARY = "Read run summary"
+ANNOUNCE = "Announce catalog update"
 
 GLUE_JOB_SYNC = "arn:aws:states:::glue:startJobRun.sync"
 GLUE_START_CRAWLER = "arn:aws:states:::aws-sdk:glue:startCrawler"
 GLUE_GET_CRAWLER = "arn:aws:states:::aws-sdk:glue:getCrawler"
 SNS_PUBLISH = "arn:aws:states:::sns:publish"
+S3_GET_OBJECT = "arn:aws:states:::aws-sdk:s3:getObject"
+EVENTS_PUT = "arn:aws:states:::events:putEvents"
 
 
 def glue_errors(*names: str) -> list[str]:
@@ -80,6 +93,18 @@ CRAWLER_RUNNING_RETRY = RetryPolicy(interval_seconds=30, max_attempts=10, backof
 TRANSIENT_RETRY = RetryPolicy(interval_seconds=5, max_attempts=4, backoff_rate=2.0, max_delay_seconds=60)
 TRANSIENT_ERRORS = glue_errors("ThrottlingException", "InternalServiceException", "OperationTimeoutException")
 
+# glue:startJobRun.sync reports a throttled StartJobRun as Glue.AWSGlueException,
+# the throttling only in the cause: "Rate exceeded (Service: AWSGlue; Status Code:
+# 400; Error Code: ThrottlingException; ...)" (AWS Knowledge Center, "Glue
+# throttling rate exceeded"). A Retrier can't look at the cause, so the job task
+# catches AWSGlueException and a Choice restarts it only when the cause says
+# throttling, at most START_THROTTLE_RESTARTS times, each after a random 5-60 s.
+# A run that started and failed is States.TaskFailed: never caught here.
+START_THROTTLE_ERROR = "Glue.AWSGlueException"
+START_THROTTLE_CAUSES = ("*Error Code: ThrottlingException*", "Rate exceeded*")
+START_THROTTLE_RESTARTS = 6
+START_THROTTLE_WAIT_SECONDS = (5, 60)
+
 
 @dataclass(frozen=True)
 class WorkflowSpec:
@@ -90,6 +115,8 @@ class WorkflowSpec:
     poll_seconds: int = 30
     source_key_encoding: str = "none"
     """How the trigger writes the key: ``none`` (CloudTrail) or ``url`` (S3 event notifications)."""
+    completion: CompletionEvent | None = None
+    """Announce each catalog update on the default bus (builders/completion_event.py); ``None``: don't."""
     comment: str = "Deduplicate an uploaded customer file and catalog the result (AWS Glue workshop, Step Functions lab)"
 
     @property
@@ -99,6 +126,54 @@ class WorkflowSpec:
 
 def _catch_all() -> list[dict]:
     return [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": NOTIFY}]
+
+
+def _job_start_restarts() -> dict:
+    """The states that restart a throttled job start (see START_THROTTLE_ERROR)."""
+    low, high = START_THROTTLE_WAIT_SECONDS
+    return {
+        START_THROTTLED: {
+            "Type": "Choice",
+            "Comment": "Only a throttled StartJobRun is started again: no run exists yet",
+            "Choices": [
+                {
+                    "Or": [{"Variable": "$.startError.Cause", "StringMatches": c} for c in START_THROTTLE_CAUSES],
+                    "Next": COUNT_START,
+                }
+            ],
+            "Default": START_FAILED,
+        },
+        COUNT_START: {
+            "Type": "Choice",
+            "Choices": [
+                {"Variable": "$.startRestarts", "IsPresent": False, "Next": FIRST_RESTART},
+                {"Variable": "$.startRestarts.count", "NumericLessThan": START_THROTTLE_RESTARTS, "Next": NEXT_RESTART},
+            ],
+            "Default": START_FAILED,
+        },
+        FIRST_RESTART: {
+            "Type": "Pass",
+            "Parameters": {"count": 1, "wait.$": f"States.MathRandom({low}, {high})"},
+            "ResultPath": "$.startRestarts",
+            "Next": WAIT_RESTART,
+        },
+        NEXT_RESTART: {
+            "Type": "Pass",
+            "Parameters": {
+                "count.$": "States.MathAdd($.startRestarts.count, 1)",
+                "wait.$": f"States.MathRandom({low}, {high})",
+            },
+            "ResultPath": "$.startRestarts",
+            "Next": WAIT_RESTART,
+        },
+        WAIT_RESTART: {"Type": "Wait", "SecondsPath": "$.startRestarts.wait", "Next": JOB_TASK},
+        START_FAILED: {
+            "Type": "Pass",
+            "Parameters": {"Error.$": "$.startError.Error", "Cause.$": "$.startError.Cause"},
+            "ResultPath": "$.error",
+            "Next": NOTIFY,
+        },
+    }
 
 
 def build_definition(spec: WorkflowSpec) -> dict:
@@ -127,9 +202,13 @@ def build_definition(spec: WorkflowSpec) -> dict:
                     CONCURRENT_RUNS_RETRY.as_asl(glue_errors("ConcurrentRunsExceededException")),
                     TRANSIENT_RETRY.as_asl(TRANSIENT_ERRORS),
                 ],
-                "Catch": _catch_all(),
+                "Catch": [
+                    {"ErrorEquals": [START_THROTTLE_ERROR], "ResultPath": "$.startError", "Next": START_THROTTLED},
+                    *_catch_all(),
+                ],
                 "Next": START_CRAWLER,
             },
+            **_job_start_restarts(),
             START_CRAWLER: {
                 "Type": "Task",
                 "Comment": "Catalog the published customers",
@@ -164,7 +243,7 @@ def build_definition(spec: WorkflowSpec) -> dict:
                             {"Variable": "$.crawler.Crawler.LastCrawl.Status", "IsPresent": True},
                             {"Variable": "$.crawler.Crawler.LastCrawl.Status", "StringEquals": "SUCCEEDED"},
                         ],
-                        "Next": SUCCEEDED,
+                        "Next": READ_SUMMARY if spec.completion else SUCCEEDED,
                     },
                     {"Variable": "$.crawler.Crawler.State", "StringEquals": "READY", "Next": CRAWL_FAILED},
                 ],
@@ -222,12 +301,68 @@ def build_definition(spec: WorkflowSpec) -> dict:
                 "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.notifyError", "Next": FAILED}],
                 "Next": FAILED,
             },
+            **(_completion_states(spec.completion, spec.source_key_encoding) if spec.completion else {}),
             SUCCEEDED: {"Type": "Succeed"},
             FAILED: {
                 "Type": "Fail",
                 "Error": "DedupWorkflowFailed",
                 "Cause": "See the failure notification and the execution history",
             },
+        },
+    }
+
+
+def _completion_states(c: CompletionEvent, key_encoding: str) -> dict:
+    """Read the job's run summary, then put one event on the bus (after the catalog is updated)."""
+    return {
+        READ_SUMMARY: {
+            "Type": "Task",
+            "Comment": "The counts the job wrote: <staging>summaries/<job run id>.json",
+            "Resource": S3_GET_OBJECT,
+            "Parameters": {
+                "Bucket": c.bucket,
+                "Key.$": f"States.Format({intrinsic_string(c.summary_prefix)[:-1]}{{}}.json', $.jobRun.JobRunId)",
+            },
+            # Step Functions returns the object's Body as a string.
+            "ResultSelector": {"summary.$": "States.StringToJson($.Body)"},
+            "ResultPath": "$.run",
+            # Read-only, so a retry is harmless; S3 is strongly consistent, a missing summary stays missing.
+            "Retry": [TRANSIENT_RETRY.as_asl(["States.TaskFailed"])],
+            "Catch": _catch_all(),
+            "Next": ANNOUNCE,
+        },
+        ANNOUNCE: {
+            "Type": "Task",
+            "Comment": "Tell downstream rules the table is updated (once: only an entry EventBridge refused is retried)",
+            "Resource": EVENTS_PUT,
+            "Parameters": {
+                "Entries": [
+                    {
+                        "EventBusName": c.event_bus_arn,
+                        "Source": SOURCE,
+                        "DetailType": DETAIL_TYPE,
+                        "Detail": {
+                            "bucket.$": "$.bucket",
+                            "key.$": "$.key",
+                            "keyEncoding": key_encoding,
+                            "database": c.database,
+                            "table": c.table,
+                            "recordsIn.$": "$.run.summary.records_in",
+                            "clusters.$": "$.run.summary.clusters",
+                            "duplicatesRemoved.$": "$.run.summary.duplicates_removed",
+                            "jobRunId.$": "$.jobRun.JobRunId",
+                            "executionArn.$": "$$.Execution.Id",
+                        },
+                    }
+                ]
+            },
+            "ResultSelector": {"entries.$": "$.Entries"},
+            "ResultPath": "$.completionEvent",
+            # A refused entry (EventBridge.FailedEntry) was not put: retrying it cannot put it twice.
+            # Other errors are not retried: the first put may have landed.
+            "Retry": [TRANSIENT_RETRY.as_asl(["EventBridge.FailedEntry"])],
+            "Catch": _catch_all(),
+            "Next": SUCCEEDED,
         },
     }
 
