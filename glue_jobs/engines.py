@@ -39,6 +39,10 @@ class Engine:
         """Materialise ``sql`` as table ``name`` (replacing it)."""
         raise NotImplementedError
 
+    def view(self, name: str, sql: str) -> None:
+        """``sql`` as view ``name``: computed where used, never stored (for big pass-through unions)."""
+        raise NotImplementedError
+
     def columns(self, name: str) -> list[str]:
         raise NotImplementedError
 
@@ -52,6 +56,14 @@ class Engine:
 
     def scalar(self, sql: str) -> Any:
         return self.row(sql)[0]
+
+    def rows(self, sql: str) -> list[tuple]:
+        """Every row of ``sql`` (small results only: summaries, review lists)."""
+        raise NotImplementedError
+
+    def frame(self, sql: str) -> Any:
+        """The result of ``sql`` as a pandas DataFrame (columnar: a million rows in well under a second)."""
+        raise NotImplementedError
 
     def splink_api(self) -> Any:
         raise NotImplementedError
@@ -84,6 +96,9 @@ class DuckDBEngine(Engine):
     def create(self, name: str, sql: str) -> None:
         self.con.execute(f"CREATE OR REPLACE TABLE {name} AS {sql}")
 
+    def view(self, name: str, sql: str) -> None:
+        self.con.execute(f"CREATE OR REPLACE VIEW {name} AS {sql}")
+
     def columns(self, name: str) -> list[str]:
         return [d[0] for d in self.con.execute(f"SELECT * FROM {name} LIMIT 0").description]
 
@@ -100,6 +115,12 @@ class DuckDBEngine(Engine):
 
     def row(self, sql: str) -> tuple:
         return self.con.execute(sql).fetchall()[0]  # fetch fully: Splink shares the connection
+
+    def rows(self, sql: str) -> list[tuple]:
+        return [tuple(r) for r in self.con.execute(sql).fetchall()]
+
+    def frame(self, sql: str) -> Any:
+        return self.con.execute(sql).df()
 
     def splink_api(self):
         from splink import DuckDBAPI
@@ -145,6 +166,9 @@ class SparkEngine(Engine):
         df = df.checkpoint(eager=True) if self.break_lineage_method == "checkpoint" else df.persist()
         df.createOrReplaceTempView(name)
 
+    def view(self, name: str, sql: str) -> None:
+        self.spark.sql(sql).createOrReplaceTempView(name)
+
     def columns(self, name: str) -> list[str]:
         return self.spark.table(name).columns
 
@@ -154,6 +178,12 @@ class SparkEngine(Engine):
 
     def row(self, sql: str) -> tuple:
         return tuple(self.spark.sql(sql).collect()[0])
+
+    def rows(self, sql: str) -> list[tuple]:
+        return [tuple(r) for r in self.spark.sql(sql).collect()]
+
+    def frame(self, sql: str) -> Any:
+        return self.spark.sql(sql).toPandas()
 
     def splink_api(self):
         from splink import SparkAPI

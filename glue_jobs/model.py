@@ -223,6 +223,8 @@ class ModelReport:
     warnings: list[str] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
     match_weights: dict[str, dict[str, float]] = field(default_factory=dict)
+    linker: Any = field(default=None, repr=False, compare=False)
+    predictions: Any = field(default=None, repr=False, compare=False)
 
 
 class _WarningCollector(logging.Handler):
@@ -236,13 +238,13 @@ class _WarningCollector(logging.Handler):
             self.messages.append(msg)
 
 
-def run_splink(engine: Engine, cfg: DedupConfig, std_table: str, n_records: int, *,
-               u_max_pairs: float = 2e6, em_max_pairs: float = 1e6,
-               seed: int = 1) -> tuple[str, ModelReport]:
-    """Train the model, score the blocked pairs and cluster them.
+def train_linker(engine: Engine, cfg: DedupConfig, std_table: str, n_records: int, *,
+                 u_max_pairs: float = 2e6, em_max_pairs: float = 1e6,
+                 seed: int = 1) -> tuple[Any, ModelReport]:
+    """Train a Splink linker on ``std_table``: prior, u, m (see the module docstring).
 
-    Returns the name of a table (unique_id, cluster_id) in the engine and a report
-    of the model's own estimates.
+    Returns ``(None, report)`` when no pair agrees on a prior rule: nothing to learn
+    from, every record is its own cluster.
     """
     from splink import Linker
     from splink.internals.exceptions import EMTrainingException
@@ -250,14 +252,13 @@ def run_splink(engine: Engine, cfg: DedupConfig, std_table: str, n_records: int,
     rep = ModelReport()
     settings = splink_settings(cfg)
     _set_exact_match_u(engine, settings, std_table)
-    api = engine.splink_api()
-    sdf = api.register(std_table)
+    sdf = engine.splink_api().register(std_table)
     collector = _WarningCollector()
     splink_logger = logging.getLogger("splink")
     splink_logger.addHandler(collector)
+    t = time.perf_counter()
     try:
         linker = Linker(sdf, settings, log_level=None)
-        t = time.perf_counter()
         linker.training.estimate_probability_two_random_records_match(
             [_rule(r) for r in cfg.prior_rules], recall=cfg.prior_recall)
         rep.prior = linker._settings_obj._probability_two_random_records_match
@@ -270,9 +271,7 @@ def run_splink(engine: Engine, cfg: DedupConfig, std_table: str, n_records: int,
             collector.messages.append("no record pair agrees on a prior rule "
                                       f"{list(cfg.prior_rules)}: no duplicates assumed, Splink not run")
             rep.prior = 0.0
-            engine.create(CLUSTER_TABLE, f"SELECT unique_id, unique_id AS cluster_id FROM {std_table}")
-            rep.timings["train"] = time.perf_counter() - t
-            return CLUSTER_TABLE, rep
+            return None, rep
         # never below one match among all pairs
         floor = 1.0 / max(1.0, n_records * (n_records - 1) / 2)
         if rep.prior < floor:
@@ -293,20 +292,59 @@ def run_splink(engine: Engine, cfg: DedupConfig, std_table: str, n_records: int,
                 first = str(e).strip().splitlines()[0]
                 collector.messages.append(f"EM session on {r!r} skipped, not fully trained: {first}")
         floor_disagreement_m(linker._settings_obj.comparisons)
-        rep.timings["train"] = time.perf_counter() - t
-        t = time.perf_counter()
-        pred = linker.inference.predict(threshold_match_probability=cfg.threshold_match_probability)
-        rep.n_pairs_matched = int(engine.scalar(f"SELECT count(*) FROM {engine.to_sql_name(pred)}"))
-        clusters = linker.clustering.cluster_pairwise_predictions_at_threshold(
-            pred, threshold_match_probability=cfg.threshold_match_probability)
-        engine.create(CLUSTER_TABLE, f"SELECT unique_id, cluster_id FROM {engine.to_sql_name(clusters)}")
-        rep.timings["predict_cluster"] = time.perf_counter() - t
-        for cc in linker._settings_obj.comparisons:
-            rep.match_weights[cc.output_column_name] = {
-                cl.label_for_charts: (round(cl._log2_bayes_factor, 2), cl.m_probability, cl.u_probability)
-                for cl in cc.comparison_levels if not cl.is_null_level
-            }
     finally:
         splink_logger.removeHandler(collector)
         rep.warnings = collector.messages
-    return CLUSTER_TABLE, rep
+        rep.timings["train"] = time.perf_counter() - t
+    return linker, rep
+
+
+def load_linker(engine: Engine, std_table: str, model: dict) -> Any:
+    """A linker over ``std_table`` with a saved model (``glue_jobs.model_store.fit_to_settings``)."""
+    from splink import Linker
+
+    return Linker(engine.splink_api().register(std_table), model, log_level=None)
+
+
+def predict_and_cluster(engine: Engine, cfg: DedupConfig, linker: Any, rep: ModelReport) -> tuple[Any, str]:
+    """Score the blocked pairs (kept down to ``PAIR_FLOOR``, for the confidence) and
+    cluster those at the threshold. Returns (predictions, clusters table)."""
+    from glue_jobs.confidence import PAIR_FLOOR
+
+    t = time.perf_counter()
+    threshold = cfg.threshold_match_probability
+    pred = linker.inference.predict(threshold_match_probability=min(PAIR_FLOOR, threshold))
+    rep.n_pairs_scored = int(engine.scalar(f"SELECT count(*) FROM {engine.to_sql_name(pred)}"))
+    clusters = linker.clustering.cluster_pairwise_predictions_at_threshold(pred, threshold_match_probability=threshold)
+    engine.create(CLUSTER_TABLE, f"SELECT unique_id, cluster_id FROM {engine.to_sql_name(clusters)}")
+    rep.timings["predict_cluster"] = time.perf_counter() - t
+    for cc in linker._settings_obj.comparisons:
+        rep.match_weights[cc.output_column_name] = {
+            cl.label_for_charts: (round(cl._log2_bayes_factor, 2), cl.m_probability, cl.u_probability)
+            for cl in cc.comparison_levels if not cl.is_null_level
+        }
+    return pred, CLUSTER_TABLE
+
+
+def run_splink(engine: Engine, cfg: DedupConfig, std_table: str, n_records: int, *,
+               model: dict | None = None, **train_kwargs) -> tuple[str, ModelReport]:
+    """Train the model (or load ``model``), score the blocked pairs and cluster them.
+
+    Returns the name of a table (unique_id, cluster_id) in the engine and a report
+    of the model's own estimates; ``report.linker`` and ``report.predictions``
+    are Splink's objects (None when no duplicates were assumed).
+    """
+    if model is not None:
+        linker, rep = load_linker(engine, std_table, model), ModelReport()
+        rep.prior = model.get("probability_two_random_records_match", math.nan)
+    else:
+        linker, rep = train_linker(engine, cfg, std_table, n_records, **train_kwargs)
+    if linker is None:
+        engine.create(CLUSTER_TABLE, f"SELECT unique_id, unique_id AS cluster_id FROM {std_table}")
+        return CLUSTER_TABLE, rep
+    rep.linker = linker
+    rep.predictions, clusters = predict_and_cluster(engine, cfg, linker, rep)
+    rep.n_pairs_matched = int(engine.scalar(
+        f"SELECT count(*) FROM {engine.to_sql_name(rep.predictions)} "
+        f"WHERE match_probability >= {cfg.threshold_match_probability!r}"))
+    return clusters, rep

@@ -12,17 +12,22 @@ input columns), ties broken by the lowest id (string order).
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
+from glue_jobs.confidence import confidence_sql
 from glue_jobs.config import DedupConfig
 from glue_jobs.engines import Engine
 from glue_jobs.model import ModelReport, run_splink
-from glue_jobs.standardise import create_lookup_tables, nullif_blank, standardise_sql
+from glue_jobs.standardise import create_standardised, nullif_blank
 
 STD_TABLE = "__dedup_std"
 MATCHES_TABLE = "__dedup_matches"
 SURVIVORS_TABLE = "__dedup_survivors"
+PAIRS_TABLE = "__dedup_pairs"
+CONFIDENCE_TABLE = "__dedup_confidence"
 MATCH_ID = "match_id"
+CONFIDENCE = "match_confidence"
 
 
 @dataclass
@@ -33,27 +38,67 @@ class DedupResult:
     clusters: int
     duplicates_removed: int
     model: ModelReport
+    std_table: str = STD_TABLE
+    confidence_table: str = CONFIDENCE_TABLE
+    summary: dict = field(default_factory=dict)
+
+    @property
+    def linker(self) -> Any:
+        return self.model.linker
+
+    @property
+    def predictions(self) -> Any:
+        return self.model.predictions
 
 
 def deduplicate(engine: Engine, cfg: DedupConfig, input_table: str, *, source: str = "input",
                 **splink_kwargs) -> DedupResult:
     """Deduplicate ``input_table`` (raw input columns, as strings) in ``engine``.
 
-    Creates ``__dedup_matches`` (every input record + ``match_id``) and
+    Creates ``__dedup_matches`` (every input record + ``match_id`` +
+    ``match_confidence``, see ``glue_jobs/confidence.py``) and
     ``__dedup_survivors`` (one record per ``match_id``, the input's columns only).
+    ``model``: a saved Splink model to use instead of training.
     """
+    t0 = time.perf_counter()
+    n = check_records(engine, cfg, input_table, source)
+    cols = engine.columns(input_table)
+
+    create_standardised(engine, cfg, input_table, STD_TABLE)
+    t_std = time.perf_counter() - t0
+    clusters, rep = run_splink(engine, cfg, STD_TABLE, n, **splink_kwargs)
+    rep.timings["standardise"] = t_std
+
+    t = time.perf_counter()
+    pred = rep.predictions
+    engine.create(PAIRS_TABLE, f"SELECT unique_id_l, unique_id_r, match_probability FROM {engine.to_sql_name(pred)}"
+                  if pred is not None else "SELECT unique_id AS unique_id_l, unique_id AS unique_id_r, "
+                  f"CAST(1.0 AS DOUBLE) AS match_probability FROM {STD_TABLE} WHERE 1 = 0")
+    engine.create(CONFIDENCE_TABLE, confidence_sql(PAIRS_TABLE, clusters))
+    qid = engine.quote(cfg.id_column)
+    qcols = ", ".join(f"i.{engine.quote(c)}" for c in cols)
+    engine.create(MATCHES_TABLE, f"""
+        SELECT {qcols}, c.{MATCH_ID}, c.{CONFIDENCE}
+        FROM {input_table} i JOIN {CONFIDENCE_TABLE} c ON CAST(i.{qid} AS STRING) = c.unique_id""")
+    engine.create(SURVIVORS_TABLE, survivors_sql(engine, cfg, cols, MATCHES_TABLE))
+    n_clusters = int(engine.scalar(f"SELECT count(*) FROM {SURVIVORS_TABLE}"))
+    rep.timings["survivors"] = time.perf_counter() - t
+    return DedupResult(MATCHES_TABLE, SURVIVORS_TABLE, n, n_clusters, n - n_clusters, rep)
+
+
+def check_records(engine: Engine, cfg: DedupConfig, table: str, source: str) -> int:
+    """The input's columns and ids are usable; returns the number of records."""
     from glue_jobs.validation import InputError
 
-    cols = engine.columns(input_table)
+    cols = engine.columns(table)
     missing = [c for c in cfg.required_columns if c not in cols]
     if missing:
         raise InputError(f"{source}: missing required column(s) {missing}; the input has {cols[:30]}")
-    if MATCH_ID in cols:
-        raise InputError(f"{source}: the input already has a '{MATCH_ID}' column")
-    t0 = time.perf_counter()
+    for c in (MATCH_ID, CONFIDENCE):
+        if c in cols:
+            raise InputError(f"{source}: the input already has a '{c}' column (is it the job's own output?)")
     qid = engine.quote(cfg.id_column)
-    stats = f"SELECT count(*), count({qid}), count(DISTINCT {qid}) FROM {input_table}"
-    row = engine.row(stats)
+    row = engine.row(f"SELECT count(*), count({qid}), count(DISTINCT {qid}) FROM {table}")
     n, n_ids, n_distinct = int(row[0]), int(row[1]), int(row[2])
     if n == 0:
         raise InputError(f"{source}: header only, the file has no records")
@@ -62,22 +107,7 @@ def deduplicate(engine: Engine, cfg: DedupConfig, input_table: str, *, source: s
     if n_distinct != n:
         raise InputError(f"{source}: id column '{cfg.id_column}' is not unique "
                          f"({n - n_distinct} repeated value(s)); set 'id_column' to a unique key")
-
-    create_lookup_tables(engine, cfg)
-    engine.create(STD_TABLE, standardise_sql(engine, cfg, input_table))
-    t_std = time.perf_counter() - t0
-    clusters, rep = run_splink(engine, cfg, STD_TABLE, n, **splink_kwargs)
-    rep.timings["standardise"] = t_std
-
-    t = time.perf_counter()
-    qcols = ", ".join(f"i.{engine.quote(c)}" for c in cols)
-    engine.create(MATCHES_TABLE, f"""
-        SELECT {qcols}, c.cluster_id AS {MATCH_ID}
-        FROM {input_table} i JOIN {clusters} c ON CAST(i.{qid} AS STRING) = c.unique_id""")
-    engine.create(SURVIVORS_TABLE, survivors_sql(engine, cfg, cols, MATCHES_TABLE))
-    n_clusters = int(engine.scalar(f"SELECT count(*) FROM {SURVIVORS_TABLE}"))
-    rep.timings["survivors"] = time.perf_counter() - t
-    return DedupResult(MATCHES_TABLE, SURVIVORS_TABLE, n, n_clusters, n - n_clusters, rep)
+    return n
 
 
 def survivors_sql(engine: Engine, cfg: DedupConfig, cols: list[str], matches_table: str) -> str:

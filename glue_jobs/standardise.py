@@ -74,6 +74,12 @@ def create_lookup_tables(engine: Engine, cfg: DedupConfig) -> None:
         engine.create_from_rows(NICKNAME_TABLE, ["name", "related"], related_names())
 
 
+def create_standardised(engine: Engine, cfg: DedupConfig, input_table: str, name: str) -> None:
+    """Create table ``name``: ``input_table`` standardised (the lookup tables it joins first)."""
+    create_lookup_tables(engine, cfg)
+    engine.create(name, standardise_sql(engine, cfg, input_table))
+
+
 def standardise_sql(engine: Engine, cfg: DedupConfig, input_table: str) -> str:
     """The standardised table, as SQL; run ``create_lookup_tables`` first."""
     exprs: dict[str, str] = {"unique_id": f"CAST({engine.quote(cfg.id_column)} AS STRING)"}

@@ -65,3 +65,32 @@ def partition(labels: dict[str, str]) -> set[frozenset[str]]:
 
 def sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def read_output(out: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(matches, deduplicated) a local run published under ``out``, all strings."""
+    def one(folder):
+        files = sorted((out / folder).glob("*.csv"))
+        assert len(files) == 1, f"{out / folder}: {files}"
+        return pd.read_csv(files[0], dtype=str, keep_default_na=False)
+    return one("matches"), one("deduplicated")
+
+
+def assert_no_customer_lost(out: Path, input_ids: set[str], id_column: str = "c_customer_id") -> pd.DataFrame:
+    """Every input record in matches/ exactly once, exactly one survivor per match_id; returns matches."""
+    matches, survivors = read_output(out)
+    ids = matches[id_column]
+    assert ids.is_unique, f"records repeated in matches/: {ids[ids.duplicated()].tolist()[:5]}"
+    assert set(ids) == input_ids, (f"lost: {sorted(input_ids - set(ids))[:5]}, "
+                                   f"unexpected: {sorted(set(ids) - input_ids)[:5]}")
+    survivor_mid = matches.set_index(id_column).loc[survivors[id_column], "match_id"]
+    assert survivor_mid.is_unique, "two survivors share a match_id"
+    assert set(survivor_mid) == set(matches["match_id"]), "a match_id without a survivor"
+    conf = matches["match_confidence"].astype(float)
+    assert conf.between(0.0, 1.0).all() and conf.notna().all()
+    return matches
+
+
+def tree_digest(folder: Path) -> dict[str, str]:
+    """Every file under ``folder`` (relative path -> sha256): a byte-for-byte picture."""
+    return {str(p.relative_to(folder)): sha256(p) for p in sorted(folder.rglob("*")) if p.is_file()}
