@@ -42,6 +42,7 @@ CORE_MODULE_FILES = [
     "glue_jobs/validation.py",
     "glue_jobs/engines.py",
     "glue_jobs/standardise.py",
+    "glue_jobs/name_variants.py",
     "glue_jobs/model.py",
     "glue_jobs/pipeline.py",
     "glue_jobs/confidence.py",
@@ -59,7 +60,7 @@ CORE_MODULE_FILES = [
 ]
 EXTRA_PY_FILES_ARCHIVE = "glue_jobs.zip"
 DEFAULT_SETTINGS_FILE = "glue_jobs/settings/tpcds_customer.json"
-ADDITIONAL_PYTHON_MODULES = "splink==5.0.0,duckdb==2.0.1,sqlglot==30.30.0,pyarrow==26.0.1"
+ADDITIONAL_PYTHON_MODULES = "splink==5.0.0,duckdb==2.0.1,sqlglot==30.30.0,pyarrow==26.0.1,nicknames==1.0.1"
 
 OUTPUT_FORMATS = ("csv", "parquet")
 DEDUP_MODES = ("replace", "incremental")

@@ -46,6 +46,10 @@ class Engine:
     def columns(self, name: str) -> list[str]:
         raise NotImplementedError
 
+    def create_from_rows(self, name: str, columns: list[str], rows: list[tuple]) -> None:
+        """A small table of strings from Python values (a lookup table)."""
+        raise NotImplementedError
+
     def row(self, sql: str) -> tuple:
         """The first row of ``sql``, fully fetched."""
         raise NotImplementedError
@@ -97,6 +101,17 @@ class DuckDBEngine(Engine):
 
     def columns(self, name: str) -> list[str]:
         return [d[0] for d in self.con.execute(f"SELECT * FROM {name} LIMIT 0").description]
+
+    def create_from_rows(self, name: str, columns: list[str], rows: list[tuple]) -> None:
+        import pandas as pd
+
+        frame = pd.DataFrame(rows, columns=columns, dtype=object)
+        self.con.register("__dedup_rows", frame)
+        try:
+            cols = ", ".join(f"CAST({self.quote(c)} AS VARCHAR) AS {self.quote(c)}" for c in columns)
+            self.con.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT {cols} FROM __dedup_rows")
+        finally:
+            self.con.unregister("__dedup_rows")
 
     def row(self, sql: str) -> tuple:
         return self.con.execute(sql).fetchall()[0]  # fetch fully: Splink shares the connection
@@ -156,6 +171,10 @@ class SparkEngine(Engine):
 
     def columns(self, name: str) -> list[str]:
         return self.spark.table(name).columns
+
+    def create_from_rows(self, name: str, columns: list[str], rows: list[tuple]) -> None:
+        schema = ", ".join(f"{self.quote(c)} string" for c in columns)
+        self.spark.createDataFrame(rows, schema).createOrReplaceTempView(name)
 
     def row(self, sql: str) -> tuple:
         return tuple(self.spark.sql(sql).collect()[0])

@@ -171,7 +171,7 @@ def incremental_deduplicate(engine, cfg, new_table: str, published_table: str, *
     survivors tables of the job (every record, one survivor per match_id).
     """
     import glue_jobs.pipeline as core
-    from glue_jobs.standardise import standardise_sql
+    from glue_jobs.standardise import create_standardised
 
     t0 = time.perf_counter()
     timings: dict[str, float] = {}
@@ -179,12 +179,12 @@ def incremental_deduplicate(engine, cfg, new_table: str, published_table: str, *
     cols = check_layout(engine, cfg, new_table, published_table, source)
     n_old = int(engine.scalar(f"SELECT count(*) FROM {published_table}"))
     q = engine.quote(cfg.id_column)
-    engine.create("__incr_std_new", standardise_sql(engine, cfg, new_table))
+    create_standardised(engine, cfg, new_table, "__incr_std_new")
     cached = bool(published_std and _cache_matches(engine, published_std, published_table, q))
     if cached:  # the previous run's standardised records: the same ids, the same standardisation
         engine.view("__incr_std_old", f"SELECT * FROM {published_std}")
     else:
-        engine.create("__incr_std_old", standardise_sql(engine, cfg, published_table))
+        create_standardised(engine, cfg, published_table, "__incr_std_old")
     engine.view("__incr_std_all", "SELECT * FROM __incr_std_old UNION ALL SELECT * FROM __incr_std_new")
     engine.view("__incr_pub_ids", f"""SELECT CAST({q} AS STRING) AS unique_id, {MATCH_ID},
         CAST({CONFIDENCE} AS DOUBLE) AS c_old FROM {published_table}""")

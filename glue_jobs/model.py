@@ -56,23 +56,42 @@ def _comparison(f: Field) -> dict:
                   _lvl(_lev(c, 1), "one edit"), _lvl(_lev(c, 2), "two edits"), _lvl("ELSE", "else")]
     elif f.kind == "email":
         u, dg = f"{c}_user", f"{c}_digits"
+        # "mary.daniels@x" / "marydaniels@x" / "mary_daniels@x" (outside Gmail): one
+        # person retyping, or namesakes at one provider; as common as each
+        # other, so such a pair counts as null (no evidence either way)
+        separators_only = f"{c}_alnum_l = {c}_alnum_r AND {c}_l <> {c}_r"
         levels = [
-            _lvl(_null(c), "null", null=True),
+            _lvl(f"{_null(c)} OR ({separators_only})", "null, or the same but for dots, '_' or '-'", null=True),
             _lvl(f"{c}_l = {c}_r", "exact address"),
-            _lvl(f"{c}_nodots_l = {c}_nodots_r", "same address but for dots"),
             _lvl(f"{u}_l = {u}_r", "same user name, other domain", tf=u),
             _lvl(f"{_lev(c, 1)} AND {dg}_l = {dg}_r", "one typo, same digits"),
             _lvl("ELSE", "else"),
         ]
     elif f.kind in ("date", "date_parts"):
-        swap = (f"substr({c}_l, 1, 4) = substr({c}_r, 1, 4) AND substr({c}_l, 6, 2) = substr({c}_r, 9, 2)"
-                f" AND substr({c}_l, 9, 2) = substr({c}_r, 6, 2)")
-        levels = [_lvl(_null(c), "null", null=True), _lvl(f"{c}_l = {c}_r", "exact"),
-                  _lvl(f"{_lev(c, 1)} OR ({swap})", "one character or day/month swapped"),
-                  _lvl("ELSE", "else")]
+        y, m, d = (f"{c}_{p}" for p in "ymd")
+        eq = lambda x: f"{x}_l = {x}_r"  # noqa: E731
+        two_equal = f"({eq(y)} AND {eq(m)}) OR ({eq(y)} AND {eq(d)}) OR ({eq(m)} AND {eq(d)})"
+        off_by_one = (f"({eq(y)} AND {eq(m)} AND abs({d}_l - {d}_r) = 1)"
+                      f" OR ({eq(y)} AND {eq(d)} AND abs({m}_l - {m}_r) = 1)"
+                      f" OR ({eq(m)} AND {eq(d)} AND abs({y}_l - {y}_r) = 1)")
+        swap = f"{eq(y)} AND {m}_l = {d}_r AND {d}_l = {m}_r"
+        both = lambda x: f"CASE WHEN {x}_l IS NOT NULL AND {x}_r IS NOT NULL THEN 1 ELSE 0 END"  # noqa: E731
+        levels = [
+            # a date with a part missing is still compared on the two others
+            _lvl(f"({_null(c)}) AND {both(y)} + {both(m)} + {both(d)} < 2", "null", null=True),
+            _lvl(f"{c}_l = {c}_r", "exact"),
+            _lvl(f"{_lev(c, 1)} OR ({swap}) OR {off_by_one}",
+                 "one character, one part off by one, or day/month swapped"),
+            _lvl(f"({_null(c)}) AND ({two_equal})", "two parts equal, the third missing"),
+            _lvl("ELSE", "else"),
+        ]
     elif f.kind == "identifier":
-        levels = [_lvl(_null(c), "null", null=True), _lvl(f"{c}_l = {c}_r", "exact"),
-                  _lvl("ELSE", "else")]
+        # "jsmith" / "jsmith7": a login changed on a new account, or a namesake's
+        # login made unique with a number; both are common, so the pair says
+        # nothing either way and counts as null
+        stem = f"{c}_stem_l = {c}_stem_r AND {c}_l <> {c}_r"
+        levels = [_lvl(f"{_null(c)} OR ({stem})", "null, or the same but for digits at the end", null=True),
+                  _lvl(f"{c}_l = {c}_r", "exact"), _lvl("ELSE", "else")]
     elif f.kind == "code":
         levels = [_lvl(_null(c), "null", null=True), _lvl(f"{c}_l = {c}_r", "exact"),
                   _lvl(_lev(c, 1), "one edit"), _lvl("ELSE", "else")]
@@ -94,6 +113,11 @@ def _name_pair_comparison() -> dict:
         _lvl(f"{fn}_l = {ln}_r AND {ln}_l = {fn}_r", "first and last swapped"),
         _lvl(f"({fn}_l = {fn}_r AND {_lev(ln, 2)}) OR ({ln}_l = {ln}_r AND {_lev(fn, 2)})",
              "one exact, other within two edits"),
+        _lvl(f"{_lev(ln, 1)} AND instr({fn}_nicks_l, concat(',', {fn}_r, ',')) > 0",
+             "first names a nickname of one another, last within one edit"),
+        _lvl(f"({fn}_l = {ln}_r AND levenshtein({ln}_l, {fn}_r) <= 2)"
+             f" OR ({ln}_l = {fn}_r AND levenshtein({fn}_l, {ln}_r) <= 2)",
+             "first and last swapped, one within two edits"),
         _lvl(both(2), "both within two edits"),
         _lvl(f"{ln}_l = {ln}_r", "last name only", tf=ln),
         _lvl(f"{fn}_l = {fn}_r", "first name only", tf=fn),
@@ -165,6 +189,30 @@ def _set_exact_match_u(engine: Engine, settings: dict, std_table: str) -> None:
                 cache[col] = max(same, 1.0) / pairs if pairs > 0 else 0.5
             lvl["u_probability"] = min(cache[col], 0.5)
             lvl["fix_u_probability"] = True
+
+
+# No single disagreeing field is a veto: at least 1 in 100 true duplicates is
+# assumed to disagree on any one field (a new login, a new e-mail, another
+# country). EM on files where a field never changed learns an m of ~1e-6 for
+# "else", a weight of -19 bits that no agreement elsewhere can outweigh.
+MIN_DISAGREEMENT_M = 0.01
+
+
+def floor_disagreement_m(comparisons, floor: float = MIN_DISAGREEMENT_M) -> None:
+    """Raise each comparison's ELSE-level m to ``floor``, scaling its other levels' m to sum to 1."""
+    for cc in comparisons:
+        levels = [cl for cl in cc.comparison_levels if not cl.is_null_level]
+        other = [cl for cl in levels if not cl._is_else_level]
+        last = [cl for cl in levels if cl._is_else_level]
+        if len(last) != 1 or not other:
+            continue
+        m_else = last[0].m_probability
+        if m_else is None or m_else >= floor:
+            continue
+        rest = sum(cl.m_probability or 0.0 for cl in other)
+        for cl in other:
+            cl.m_probability = (cl.m_probability or 0.0) * (1.0 - floor) / rest
+        last[0].m_probability = floor
 
 
 @dataclass
@@ -243,6 +291,7 @@ def train_linker(engine: Engine, cfg: DedupConfig, std_table: str, n_records: in
                 # (or Splink's default m) stand in, and the warning says so
                 first = str(e).strip().splitlines()[0]
                 collector.messages.append(f"EM session on {r!r} skipped, not fully trained: {first}")
+        floor_disagreement_m(linker._settings_obj.comparisons)
     finally:
         splink_logger.removeHandler(collector)
         rep.warnings = collector.messages

@@ -19,7 +19,7 @@ from glue_jobs.confidence import confidence_sql
 from glue_jobs.config import DedupConfig
 from glue_jobs.engines import Engine
 from glue_jobs.model import ModelReport, run_splink
-from glue_jobs.standardise import nullif_blank, standardise_sql
+from glue_jobs.standardise import create_standardised, nullif_blank
 
 STD_TABLE = "__dedup_std"
 MATCHES_TABLE = "__dedup_matches"
@@ -64,7 +64,7 @@ def deduplicate(engine: Engine, cfg: DedupConfig, input_table: str, *, source: s
     n = check_records(engine, cfg, input_table, source)
     cols = engine.columns(input_table)
 
-    engine.create(STD_TABLE, standardise_sql(engine, cfg, input_table))
+    create_standardised(engine, cfg, input_table, STD_TABLE)
     t_std = time.perf_counter() - t0
     clusters, rep = run_splink(engine, cfg, STD_TABLE, n, **splink_kwargs)
     rep.timings["standardise"] = t_std
