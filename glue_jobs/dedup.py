@@ -28,6 +28,7 @@ from pathlib import Path
 import glue_jobs.model_store as model_store
 import glue_jobs.runner as runner
 from glue_jobs.config import DedupConfig, SettingsFileError, load_config
+from glue_jobs.contract import OUTPUT_FORMATS
 from glue_jobs.engines import DuckDBEngine
 from glue_jobs.evaluate import LabelsError, PairScores, load_labels
 from glue_jobs.incremental import STD_CACHE, STD_CACHE_INFO, load_published_local, load_std_cache, std_cache_info
@@ -223,7 +224,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--output", type=Path, default=Path("out"), help="output folder (default: ./out)")
     ap.add_argument("--settings", type=Path, default=DEFAULT_SETTINGS,
                     help="column-mapping settings JSON (default: TPC-DS customer)")
-    ap.add_argument("--format", choices=("csv", "parquet"), default="csv")
+    ap.add_argument("--format", choices=OUTPUT_FORMATS, default="csv")
     ap.add_argument("--threads", type=int, default=None, help="DuckDB threads (default: all cores)")
     ap.add_argument("--verbose", action="store_true", help="print the model's training warnings")
     ap.add_argument("--incremental", action="store_true",
