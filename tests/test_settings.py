@@ -60,6 +60,30 @@ def test_dev_stack_config_is_valid():
         ({"crawlTimeoutMinutes": "1000"}, "crawlTimeoutMinutes", "1 to 720"),
         ({"trailKmsEncryption": "true", "trailMode": "none", "triggerSource": "s3-eventbridge"},
          "trailKmsEncryption", "creates none"),
+        # issue 10: hostile and careless values
+        ({"watchedPrefix": "etl-ttt-demo/*/"}, "watchedPrefix", "'*' not allowed"),
+        ({"outputPrefix": "out*/"}, "outputPrefix", "wildcard in IAM grants"),
+        ({"watchedPrefix": "etl-ttt-demo/../other/"}, "watchedPrefix", "'..'"),
+        ({"outputPrefix": "./out/"}, "outputPrefix", "'.' or '..' folder"),
+        ({"watchedPrefix": "a?b/"}, "watchedPrefix", "'?' not allowed"),
+        ({"watchedPrefix": "x" * 600 + "/"}, "watchedPrefix", "at most 512"),
+        ({"owner": "alice\nbob"}, "owner", "'\\n'"),
+        ({"owner": "alice\x00"}, "owner", "tag value takes only"),
+        ({"owner": "mallory\u202etxt"}, "owner", "tag value takes only"),
+        ({"owner": "o'brien"}, "owner", "_ . : / = + - @"),
+        ({"owner": "x" * 257}, "owner", "at most 256"),
+        ({"environment": "dev;rm"}, "environment", "tag value"),
+        ({"trailMode": "per-stack", "sharedTrailName": "class-trail"}, "sharedTrailName", "only with trailMode 'shared'"),
+        ({"trailMode": "shared", "sharedTrailName": "$(id);x"}, "sharedTrailName", "not a trail name"),
+        ({"trailMode": "shared", "sharedTrailName": "my--trail"}, "sharedTrailName", "no two of"),
+        ({"findmatchesTable": "customers"}, "findmatchesTable", "only with matcher 'findmatches'"),
+        ({"matcher": "findmatches", "findmatchesTable": "Customers; drop"}, "findmatchesTable", "lowercase"),
+        ({"notificationEmail": "ops@example.com\nBcc: x@y.z"}, "notificationEmail", "name@example.com"),
+        ({"jobWorkers": "1_0"}, "jobWorkers", "whole number"),
+        ({"jobWorkers": "\uff11\uff10"}, "jobWorkers", "whole number"),
+        ({"jobWorkerType": "G.2X", "jobWorkers": "200"}, "jobWorkers", "at most 149"),
+        ({"encryption": "sse-kms", "kmsKeyArn": "arn:aws:kms:eu-west-1:123456789012:key/*"}, "kmsKeyArn", "KMS key ARN"),
+        ({"triggerRetryAttempts": "186"}, "triggerRetryAttempts", "0 to 185"),
     ],
 )
 def test_bad_value_names_the_key_and_the_accepted_form(raw, key, hint):
@@ -74,6 +98,33 @@ def test_all_problems_are_reported_at_once():
     with pytest.raises(SettingsError) as error:
         parse_settings({"matcher": "x", "jobWorkers": "0", "watchedPrefix": "a"})
     assert len(error.value.problems) == 3
+
+
+def test_problems_across_keys_come_with_the_single_key_ones():
+    """A bad number and a trail name without its mode: both in the first report."""
+    with pytest.raises(SettingsError) as error:
+        parse_settings({"jobWorkers": "0", "sharedTrailName": "class-trail", "trailMode": "none",
+                        "owner": "a\nb", "dataBucketName": "Bad_Bucket"})
+    keys = sorted(p.split(":")[0] for p in error.value.problems)
+    assert keys == ["dataBucketName", "jobWorkers", "owner", "sharedTrailName", "trailMode"], error.value.problems
+
+
+def test_a_check_across_keys_is_skipped_when_one_of_its_keys_is_wrong():
+    """trailMode 'nope' is reported once; no second message judging the default in its place."""
+    with pytest.raises(SettingsError) as error:
+        parse_settings({"trailMode": "nope", "sharedTrailName": "class-trail"})
+    assert [p.split(":")[0] for p in error.value.problems] == ["trailMode"]
+
+
+@pytest.mark.parametrize("good", [
+    {"owner": "María José Ødegård"}, {"owner": "team-a/ops@example.com"}, {"owner": "大阪 チーム"},
+    {"trailMode": "shared", "sharedTrailName": "etl-ttt-demo-class-trail"},
+    {"trailMode": "shared", "sharedTrailName": "arn:aws:cloudtrail:eu-west-1:123456789012:trail/class.trail_1"},
+    {"watchedPrefix": "team(a)/uploads=1/"},
+    {"encryption": "sse-kms", "kmsKeyArn": "arn:aws:kms:eu-west-1:123456789012:key/mrk-0123456789abcdef0123456789abcdef"},
+])
+def test_values_aws_accepts_are_accepted(good):
+    parse_settings(good)
 
 
 def test_bad_config_stops_before_the_first_resource(monkeypatch):
