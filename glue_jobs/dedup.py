@@ -6,118 +6,142 @@ Defaults: the bundled sample ``glue_jobs/sample/customers.csv``, output ``./out/
 Writes ``DIR/deduplicated/<name>.csv`` (one survivor per match_id) and
 ``DIR/matches/<name>.csv`` (every input record with its match_id). Both are
 written under ``DIR/_staging/<run id>/`` first and moved into place only when
-the run succeeded (a failed run removes its staging folder); the input file is
-only read, and an input inside DIR/deduplicated, DIR/matches or DIR/_staging is
-refused (the run would replace it).
+the run succeeded; the staging folder is removed on every exit (Ctrl-C and
+SIGTERM included). The settings, the input and the output folder are checked
+before any work; the input file is only read (as a path, never a pattern), and
+an input inside DIR/deduplicated, DIR/matches or DIR/_staging is refused (the
+run would replace it). Exit codes: 0 done, 2 refused (the message says why and
+what would be right), 1 the machine failed (e.g. disk full), 130/143 interrupted.
 """
 from __future__ import annotations
 
 import argparse
-import os
-import shutil
+import re
+import signal
 import sys
 import time
-import uuid
 from pathlib import Path
 
+from glue_jobs import local_output
 from glue_jobs.config import DedupConfig, SettingsError, load_config
 from glue_jobs.dedup_core import DedupResult, DuckDBEngine, deduplicate
-from glue_jobs.validation import SAMPLE_BYTES, InputError, check_header, check_utf8, iter_file
+from glue_jobs.local_output import (
+    OUTPUT_FOLDERS,
+    Interrupted,
+    Staging,
+    check_input_outside_output,
+    check_output,
+    received_signal,
+    signals_as_exceptions,
+)
+from glue_jobs.validation import (
+    MAX_RECORD_BYTES,
+    SAMPLE_BYTES,
+    InputError,
+    check_header,
+    check_input_file,
+    check_utf8,
+    find_csv_problem,
+    iter_file,
+)
 
 HERE = Path(__file__).resolve().parent
 DEFAULT_INPUT = HERE / "sample" / "customers.csv"
 DEFAULT_SETTINGS = HERE / "settings" / "tpcds_customer.json"
-OUTPUT_FOLDERS = ("deduplicated", "matches")
+publish_local = local_output.publish_local  # a module attribute: tests replace it
+
+
+def duckdb_path(path: Path) -> str:
+    """``path`` as DuckDB's readers take it literally: absolute (no '~' expansion), and
+    '*', '?', '[' each in a one-character class (DuckDB globs them; `batch[1].csv` would
+    otherwise read `batch1.csv`)."""
+    return re.sub(r"([*?\[])", r"[\1]", str(path.absolute()))
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def read_header(path: Path, cfg: DedupConfig) -> list[str]:
+    """Check the input file and its header (names, duplicates, required columns); return the columns."""
+    size = check_input_file(path, str(path))
+    with path.open("rb") as f:
+        return check_header(f.read(SAMPLE_BYTES), str(path), cfg.required_columns, cfg.delimiter, total_size=size)
 
 
 def load_csv(engine: DuckDBEngine, path: Path, cfg: DedupConfig, table: str = "input_raw") -> str:
-    """Validate ``path`` and load it as all-string columns into ``table``."""
+    """Validate ``path`` and load it as all-string columns into ``table``.
+
+    The header is read here (Python's csv), checked (names, duplicates, required
+    columns) and given to DuckDB as the column list, so DuckDB neither guesses
+    the dialect nor renames a column.
+    """
     source = str(path)
-    if not path.exists():
-        raise InputError(f"{source}: input file not found")
-    if not path.is_file():
-        raise InputError(f"{source}: input is not a file")
-    size = path.stat().st_size
-    with path.open("rb") as f:
-        check_header(f.read(SAMPLE_BYTES), source, cfg.required_columns, cfg.delimiter, total_size=size)
-    lit = str(path).replace("'", "''")
-    delim = cfg.delimiter.replace("'", "''")
+    header = read_header(path, cfg)
+    columns = "{" + ", ".join(f"{_literal(c)}: 'VARCHAR'" for c in header) + "}"
     try:
         engine.con.execute(
-            f"CREATE OR REPLACE TABLE {table} AS SELECT * FROM read_csv('{lit}', header = true, "
-            f"all_varchar = true, delim = '{delim}', quote = '\"', escape = '\"', "
-            f"strict_mode = true, null_padding = false)")
+            f"CREATE OR REPLACE TABLE {table} AS SELECT * FROM read_csv(?, header = true, auto_detect = false, "
+            f"columns = {columns}, delim = ?, quote = '\"', escape = '\"', strict_mode = true, "
+            f"null_padding = false, max_line_size = {MAX_RECORD_BYTES})", [duckdb_path(path), cfg.delimiter])
     except Exception as e:  # duckdb.InvalidInputException and friends
-        first = str(e).strip().splitlines()[0]
-        if "unicode" in str(e).lower() or "utf" in str(e).lower():
-            # past the first 64 KB checked above: find the line for the message
-            with path.open("rb") as f:
+        text = str(e)
+        if "unicode" in text.lower() or "utf" in text.lower():
+            with path.open("rb") as f:  # past the first 64 KB checked above: find the line
                 check_utf8(iter_file(f), source)
-        raise InputError(f"{source}: malformed CSV ({first})") from None
+        raise InputError(f"{source}: malformed CSV, {_csv_problem(path, cfg, text)}") from None
     return table
 
 
+def _csv_problem(path: Path, cfg: DedupConfig, duckdb_error: str) -> str:
+    """The line and cause of a CSV that DuckDB refused: found by Python's csv reader,
+    else taken from DuckDB's message."""
+    with path.open("r", encoding="utf-8-sig", errors="replace", newline="") as f:
+        problem = find_csv_problem(f, cfg.delimiter)
+    if problem:
+        return problem
+    line = re.search(r"CSV Error on Line: (\d+)", duckdb_error)
+    lines = [ln.strip() for ln in duckdb_error.strip().splitlines() if ln.strip()]
+    cause = next((ln for ln in lines[1:] if not ln.startswith(("Original Line", "Possible fixes", "*"))
+                  and len(ln) < 300), lines[0] if lines else "unknown error")
+    return f"line {line.group(1)}: {cause}" if line else cause
+
+
 def write_outputs(engine: DuckDBEngine, result: DedupResult, output: Path, name: str,
-                  fmt: str, cfg: DedupConfig, run_id: str | None = None) -> dict[str, Path]:
-    """Write both outputs run-scoped, then publish them over ``output``."""
-    run_id = run_id or time.strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]
-    staging = output / "_staging" / run_id
+                  fmt: str, cfg: DedupConfig, staging: Path) -> dict[str, Path]:
+    """Write both outputs under ``staging``, then publish them over ``output``."""
     opts = "(FORMAT parquet)" if fmt == "parquet" else "(FORMAT csv, HEADER true, DELIMITER ',')"
     ext = "parquet" if fmt == "parquet" else "csv"
-    try:
-        for folder, table in zip(OUTPUT_FOLDERS, (result.survivors_table, result.matches_table)):
-            (staging / folder).mkdir(parents=True, exist_ok=True)
-            target = str(staging / folder / f"{name}.{ext}").replace("'", "''")
-            # no ORDER BY: sorting a million rows twice costs seconds and the crawler doesn't care
-            engine.con.execute(f"COPY {table} TO '{target}' {opts}")
-        return publish_local(staging, output)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        _remove_if_empty(output / "_staging")
-        raise
+    for folder, table in zip(OUTPUT_FOLDERS, (result.survivors_table, result.matches_table)):
+        (staging / folder).mkdir()
+        target = str(staging / folder / f"{name}.{ext}").replace("'", "''")
+        # no ORDER BY: sorting a million rows twice costs seconds and the crawler doesn't care
+        engine.con.execute(f"COPY {table} TO '{target}' {opts}")
+    return publish_local(staging, output)
 
 
-def _remove_if_empty(folder: Path) -> None:
-    try:
-        folder.rmdir()
-    except OSError:
-        pass
+def output_name(input_path: Path, fmt: str) -> str:
+    """The published file name: the input's stem (refused if the file system would refuse it)."""
+    name = input_path.stem or "input"
+    if len(f"{name}.{fmt}".encode()) > 255:
+        raise InputError(f"{input_path}: the name is too long to name the output file ({name}.{fmt} is over "
+                         "255 bytes); rename the input")
+    return name
 
 
-def check_input_outside_output(input_path: Path, output: Path) -> None:
-    """The input must not live where a run writes or replaces files."""
-    inp, out = input_path.resolve(), output.resolve()
-    for folder in (*OUTPUT_FOLDERS, "_staging"):
-        if inp.is_relative_to(out / folder):
-            raise InputError(f"{input_path}: the input is inside the output folder {out / folder}, "
-                             "which this run replaces; move it or choose another --output")
-
-
-def publish_local(staging: Path, output: Path) -> dict[str, Path]:
-    """Replace each published folder by its staged version; then drop the staging dir."""
-    published = {}
-    for folder in OUTPUT_FOLDERS:
-        dest, new = output / folder, staging / folder
-        old = output / "_staging" / f"{staging.name}-old-{folder}"
-        if dest.exists():
-            os.replace(dest, old)
-        os.replace(new, dest)
-        shutil.rmtree(old, ignore_errors=True)
-        published[folder] = dest
-    shutil.rmtree(staging, ignore_errors=True)
-    _remove_if_empty(output / "_staging")
-    return published
-
-
-def run(input_path: Path, output: Path, settings: Path, fmt: str = "csv", threads: int | None = None,
+def run(input_path: Path, output: Path | str, settings: Path, fmt: str = "csv", threads: int | None = None,
         quiet: bool = False, verbose: bool = False) -> DedupResult:
     t0 = time.perf_counter()
     cfg = load_config(settings)
+    output = check_output(str(output))
+    read_header(input_path, cfg)
     check_input_outside_output(input_path, output)
-    engine = DuckDBEngine(threads=threads)
-    table = load_csv(engine, input_path, cfg)
-    result = deduplicate(engine, cfg, table, source=str(input_path))
-    written = write_outputs(engine, result, output, input_path.stem, fmt, cfg)
+    name = output_name(input_path, fmt)
+    with Staging(output) as staging:
+        engine = DuckDBEngine(threads=threads)
+        table = load_csv(engine, input_path, cfg)
+        result = deduplicate(engine, cfg, table, source=str(input_path))
+        written = write_outputs(engine, result, output, name, fmt, cfg, staging.path)
     elapsed = time.perf_counter() - t0
     if not quiet:
         untrained = [w for w in result.model.warnings if "not observed" in w or "not fully trained" in w]
@@ -140,22 +164,55 @@ def run(input_path: Path, output: Path, settings: Path, fmt: str = "csv", thread
     return result
 
 
+def _threads(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if not 1 <= value <= 1024:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of threads from 1 to 1024")
+    return value
+
+
+def _path(text: str) -> str:
+    if not text.strip():
+        raise argparse.ArgumentTypeError("empty; name a file or folder")
+    if "\x00" in text:
+        raise argparse.ArgumentTypeError("a path cannot contain a NUL character")
+    return text
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m glue_jobs.dedup", description=__doc__.splitlines()[0])
-    ap.add_argument("input", nargs="?", type=Path, default=DEFAULT_INPUT,
+    ap.add_argument("input", nargs="?", type=_path, default=str(DEFAULT_INPUT),
                     help="customer CSV (default: the bundled sample)")
-    ap.add_argument("--output", type=Path, default=Path("out"), help="output folder (default: ./out)")
-    ap.add_argument("--settings", type=Path, default=DEFAULT_SETTINGS,
+    ap.add_argument("--output", type=_path, default="out", help="output folder (default: ./out)")
+    ap.add_argument("--settings", type=_path, default=str(DEFAULT_SETTINGS),
                     help="column-mapping settings JSON (default: TPC-DS customer)")
     ap.add_argument("--format", choices=("csv", "parquet"), default="csv")
-    ap.add_argument("--threads", type=int, default=None, help="DuckDB threads (default: all cores)")
+    ap.add_argument("--threads", type=_threads, default=None, help="DuckDB threads (default: all cores)")
     ap.add_argument("--verbose", action="store_true", help="print the model's training warnings")
     a = ap.parse_args(argv)
     try:
-        run(a.input, a.output, a.settings, a.format, a.threads, verbose=a.verbose)
+        with signals_as_exceptions():
+            try:
+                run(Path(a.input), a.output, Path(a.settings), a.format, a.threads, verbose=a.verbose)
+            except Exception:
+                if received_signal():  # DuckDB or Splink wrapped our Interrupted in their own error
+                    raise Interrupted(received_signal()) from None
+                raise
     except (InputError, SettingsError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
+    except Interrupted as e:
+        name = signal.Signals(e.signum).name
+        state = "the new output was published first" if e.published else "the output folder is as it was before this run"
+        print(f"interrupted ({name}); {state}", file=sys.stderr)
+        return 128 + e.signum
+    except OSError as e:  # the machine, not the input: a full disk, a folder removed under the run
+        where = f" ({e.filename})" if e.filename else ""
+        print(f"error: {e.strerror or e}{where}; the output folder is as it was before this run", file=sys.stderr)
+        return 1
     return 0
 
 
