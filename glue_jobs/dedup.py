@@ -16,6 +16,8 @@ what would be right), 1 the machine failed (e.g. disk full), 130/143 interrupted
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
 import re
 import signal
 import sys
@@ -51,11 +53,24 @@ DEFAULT_SETTINGS = HERE / "settings" / "tpcds_customer.json"
 publish_local = local_output.publish_local  # a module attribute: tests replace it
 
 
-def duckdb_path(path: Path) -> str:
-    """``path`` as DuckDB's readers take it literally: absolute (no '~' expansion), and
-    '*', '?', '[' each in a one-character class (DuckDB globs them; `batch[1].csv` would
-    otherwise read `batch1.csv`)."""
-    return re.sub(r"([*?\[])", r"[\1]", str(path.absolute()))
+@contextlib.contextmanager
+def duckdb_path(path: Path):
+    """``path`` as DuckDB's readers take it literally.
+
+    DuckDB globs a path with '*', '?' or '[' (`batch[1].csv` would read `batch1.csv`,
+    `cust*.csv` every match) and reads '\\' in such a path as an escape. Such a path is
+    opened here and handed over as the open file (``/dev/fd/<n>``); any other as its
+    absolute path (no '~' expansion).
+    """
+    text = str(path.absolute())
+    if not set(text) & set("*?[]\\{}") or not os.path.isdir("/dev/fd"):
+        yield text
+        return
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        yield f"/dev/fd/{fd}"
+    finally:
+        os.close(fd)
 
 
 def _literal(text: str) -> str:
@@ -80,10 +95,11 @@ def load_csv(engine: DuckDBEngine, path: Path, cfg: DedupConfig, table: str = "i
     header = read_header(path, cfg)
     columns = "{" + ", ".join(f"{_literal(c)}: 'VARCHAR'" for c in header) + "}"
     try:
-        engine.con.execute(
-            f"CREATE OR REPLACE TABLE {table} AS SELECT * FROM read_csv(?, header = true, auto_detect = false, "
-            f"columns = {columns}, delim = ?, quote = '\"', escape = '\"', strict_mode = true, "
-            f"null_padding = false, max_line_size = {MAX_RECORD_BYTES})", [duckdb_path(path), cfg.delimiter])
+        with duckdb_path(path) as literal_path:
+            engine.con.execute(
+                f"CREATE OR REPLACE TABLE {table} AS SELECT * FROM read_csv(?, header = true, auto_detect = false, "
+                f"columns = {columns}, delim = ?, quote = '\"', escape = '\"', strict_mode = true, "
+                f"null_padding = false, max_line_size = {MAX_RECORD_BYTES})", [literal_path, cfg.delimiter])
     except Exception as e:  # duckdb.InvalidInputException and friends
         text = str(e)
         if "unicode" in text.lower() or "utf" in text.lower():
