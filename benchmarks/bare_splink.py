@@ -14,7 +14,10 @@ from pathlib import Path
 
 from benchmarks.datasets import TPCDS_SETTINGS
 from glue_jobs.config import load_config
-from glue_jobs.dedup_core import STD_TABLE, DuckDBEngine, run_splink, standardise_sql
+from glue_jobs.engines import DuckDBEngine
+from glue_jobs.model import run_splink
+from glue_jobs.pipeline import STD_TABLE
+from glue_jobs.standardise import standardise_sql
 
 
 def main(argv=None) -> float:

@@ -26,7 +26,7 @@ from pathlib import Path
 
 from glue_jobs import local_output
 from glue_jobs.config import DedupConfig, SettingsError, load_config
-from glue_jobs.dedup_core import DedupResult, DuckDBEngine, deduplicate
+from glue_jobs.engines import DuckDBEngine
 from glue_jobs.local_output import (
     OUTPUT_FOLDERS,
     Interrupted,
@@ -36,6 +36,7 @@ from glue_jobs.local_output import (
     received_signal,
     signals_as_exceptions,
 )
+from glue_jobs.pipeline import DedupResult, deduplicate
 from glue_jobs.validation import (
     MAX_RECORD_BYTES,
     SAMPLE_BYTES,

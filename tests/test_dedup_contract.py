@@ -120,6 +120,6 @@ def test_source_key_encoding_is_checked():
 
 def test_core_imports_without_typing_protocol():
     """Python 3.7 (Glue 2.0, the FindMatches path) has no typing.Protocol."""
-    code = ("import typing; del typing.Protocol; import glue_jobs.dedup_core as d; "
-            "assert d.DuckDBEngine.dialect == 'duckdb'")
+    code = ("import typing; del typing.Protocol; import glue_jobs.dedup_core, glue_jobs.engines as e; "
+            "assert e.DuckDBEngine.dialect == 'duckdb'")
     subprocess.run([sys.executable, "-c", code], cwd=REPO, env={"PYTHONPATH": str(REPO)}, check=True)

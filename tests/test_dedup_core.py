@@ -7,7 +7,8 @@ import pytest
 from benchmarks.metrics import pairwise_scores
 from glue_jobs.config import load_config
 from glue_jobs.dedup import run
-from glue_jobs.dedup_core import DuckDBEngine, deduplicate
+from glue_jobs.engines import DuckDBEngine
+from glue_jobs.pipeline import deduplicate
 from glue_jobs.sample.generate import generate
 from tests.dedup_fixtures import SAMPLE, SAMPLE_TRUTH, SETTINGS, cases_frame, partition, sha256
 

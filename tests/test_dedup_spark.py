@@ -6,7 +6,8 @@ import pytest
 
 from glue_jobs.config import load_config
 from glue_jobs.dedup import load_csv
-from glue_jobs.dedup_core import DuckDBEngine, SparkEngine, deduplicate
+from glue_jobs.engines import DuckDBEngine, SparkEngine
+from glue_jobs.pipeline import deduplicate
 from tests.dedup_fixtures import SAMPLE, SETTINGS, cases_frame, partition
 
 
@@ -62,7 +63,7 @@ def test_spark_and_duckdb_give_the_same_clusters(spark, cfg):
 
 def test_spark_standardisation_matches_duckdb(spark, cfg):
     """Regex escaping and casts differ between the dialects: compare row by row."""
-    from glue_jobs.dedup_core import standardise_sql
+    from glue_jobs.standardise import standardise_sql
 
     df, _ = cases_frame(background_entities=50)
     duck = DuckDBEngine()
@@ -119,7 +120,7 @@ def test_written_csv_keeps_leading_and_trailing_spaces(spark, tmp_path):
 
 def test_standardise_with_ansi_mode_on(spark, cfg):
     """A birth day of 'x' is NULL, not a cast error, even with spark.sql.ansi.enabled."""
-    from glue_jobs.dedup_core import standardise_sql
+    from glue_jobs.standardise import standardise_sql
 
     df, _ = cases_frame(background_entities=5)
     df.loc[0, "c_birth_day"] = "x"

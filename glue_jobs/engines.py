@@ -1,0 +1,146 @@
+"""Where the dedup's SQL runs: DuckDB locally, Spark on Glue.
+
+An engine runs the job's own SQL (``create``, ``row``, ``scalar``, ``columns``),
+hands Splink its database API (``splink_api``), and owns the few places where
+the two SQL dialects differ, as methods, the way Splink's own ``SplinkDialect``
+classes do (``quote``, ``regexp_replace_all``, ``try_cast_int``). Code that
+builds SQL calls these methods and never tests which engine it has.
+
+No Glue imports, and nothing heavy at import time: ``duckdb``, ``splink`` and
+``pyspark`` are imported by the engine that needs them.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+
+class Engine:
+    """Base class: the dialect methods and the table operations every engine has."""
+
+    dialect = ""
+
+    # ------------------------------------------------------------- dialect
+
+    def quote(self, col: str) -> str:
+        """An input column name as an SQL identifier."""
+        raise NotImplementedError
+
+    def regexp_replace_all(self, expr: str, pattern: str, repl: str) -> str:
+        """``expr`` with every match of ``pattern`` (a regex as DuckDB reads it) replaced."""
+        raise NotImplementedError
+
+    def try_cast_int(self, expr: str) -> str:
+        """``expr`` as an integer, NULL where it is not one (never a cast error)."""
+        raise NotImplementedError
+
+    # -------------------------------------------------------------- tables
+
+    def create(self, name: str, sql: str) -> None:
+        """Materialise ``sql`` as table ``name`` (replacing it)."""
+        raise NotImplementedError
+
+    def columns(self, name: str) -> list[str]:
+        raise NotImplementedError
+
+    def row(self, sql: str) -> tuple:
+        """The first row of ``sql``, fully fetched."""
+        raise NotImplementedError
+
+    def scalar(self, sql: str) -> Any:
+        return self.row(sql)[0]
+
+    def splink_api(self) -> Any:
+        raise NotImplementedError
+
+    def to_sql_name(self, splink_df: Any) -> str:
+        """The table name of a Splink result, for the job's own SQL."""
+        return splink_df.physical_name
+
+
+class DuckDBEngine(Engine):
+    dialect = "duckdb"
+
+    def __init__(self, con=None, threads: int | None = None):
+        import duckdb
+
+        self.con = con or duckdb.connect()
+        if threads:
+            self.con.execute(f"SET threads = {int(threads)}")
+        self._api = None
+
+    def quote(self, col: str) -> str:
+        return '"' + col.replace('"', '""') + '"'
+
+    def regexp_replace_all(self, expr: str, pattern: str, repl: str) -> str:
+        return f"regexp_replace({expr}, '{pattern}', '{repl}', 'g')"
+
+    def try_cast_int(self, expr: str) -> str:
+        return f"TRY_CAST({expr} AS INTEGER)"
+
+    def create(self, name: str, sql: str) -> None:
+        self.con.execute(f"CREATE OR REPLACE TABLE {name} AS {sql}")
+
+    def columns(self, name: str) -> list[str]:
+        return [d[0] for d in self.con.execute(f"SELECT * FROM {name} LIMIT 0").description]
+
+    def row(self, sql: str) -> tuple:
+        return self.con.execute(sql).fetchall()[0]  # fetch fully: Splink shares the connection
+
+    def splink_api(self):
+        from splink import DuckDBAPI
+
+        if self._api is None:
+            self._api = DuckDBAPI(connection=self.con)
+        return self._api
+
+
+class SparkEngine(Engine):
+    """Spark tables as checkpointed temp views.
+
+    Lineage is cut at every step (Splink: ``break_lineage_method='checkpoint'``,
+    ours: ``DataFrame.checkpoint``): with ``persist`` alone the plans of EM and
+    connected components grow until the driver runs out of memory printing them.
+    Needs ``sparkContext.setCheckpointDir(...)`` (the Glue wrapper uses the
+    run's staging prefix).
+    """
+
+    dialect = "spark"
+
+    def __init__(self, spark, break_lineage_method: str = "checkpoint", num_partitions: int | None = None):
+        self.spark = spark
+        self.break_lineage_method = break_lineage_method
+        self.num_partitions = num_partitions or int(spark.conf.get("spark.sql.shuffle.partitions"))
+        self._api = None
+
+    def quote(self, col: str) -> str:
+        return "`" + col.replace("`", "``") + "`"
+
+    def regexp_replace_all(self, expr: str, pattern: str, repl: str) -> str:
+        # Spark replaces every match by default, and unescapes backslashes in
+        # string literals (DuckDB keeps them)
+        pattern = pattern.replace("\\", "\\\\")
+        return f"regexp_replace({expr}, '{pattern}', '{repl}')"
+
+    def try_cast_int(self, expr: str) -> str:
+        # a plain CAST fails on "x" when spark.sql.ansi.enabled is on
+        return f"TRY_CAST({expr} AS INT)"
+
+    def create(self, name: str, sql: str) -> None:
+        df = self.spark.sql(sql)
+        df = df.checkpoint(eager=True) if self.break_lineage_method == "checkpoint" else df.persist()
+        df.createOrReplaceTempView(name)
+
+    def columns(self, name: str) -> list[str]:
+        return self.spark.table(name).columns
+
+    def row(self, sql: str) -> tuple:
+        return tuple(self.spark.sql(sql).collect()[0])
+
+    def splink_api(self):
+        from splink import SparkAPI
+
+        if self._api is None:
+            self._api = SparkAPI(spark_session=self.spark, register_udfs_automatically=False,
+                                 break_lineage_method=self.break_lineage_method,
+                                 num_partitions_on_repartition=self.num_partitions)
+        return self._api

@@ -1,0 +1,263 @@
+"""The model: Splink settings from the settings file, training, prediction, clustering.
+
+Unsupervised, no labels:
+
+1. prior: ``probability_two_random_records_match`` estimated from the data with
+   deterministic rules (settings ``training.prior_rules``) and an assumed recall
+   (``training.prior_recall``), so it shrinks as the file grows;
+2. u probabilities from random pairs (exact-match levels: counted from value
+   frequencies), m probabilities by EM on the settings'
+   ``training.em_blocking_rules``; term frequencies on names, e-mail user names
+   and categories, so a shared common name is weak evidence;
+3. predict on the union of ``blocking_rules``; keep pairs with
+   ``match_probability >= threshold_match_probability``; connected components.
+
+Comparisons use only ``levenshtein`` and plain SQL, both native in DuckDB and
+Spark, so no Splink UDF jar is needed on Glue. The SQL runs in an engine
+(``glue_jobs/engines.py``) on the standardised table (``glue_jobs/standardise.py``).
+"""
+from __future__ import annotations
+
+import logging
+import math
+import re
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from glue_jobs.config import SWAPPED_NAMES, DedupConfig, Field
+from glue_jobs.engines import Engine
+
+CLUSTER_TABLE = "__dedup_clusters"
+
+
+def _lvl(sql: str, label: str, tf: str | None = None, null: bool = False) -> dict:
+    d: dict[str, Any] = {"sql_condition": sql, "label_for_charts": label}
+    if null:
+        d["is_null_level"] = True
+    if tf:
+        d["tf_adjustment_column"] = tf
+        d["tf_adjustment_weight"] = 1.0
+    return d
+
+
+def _null(c: str) -> str:
+    return f"{c}_l IS NULL OR {c}_r IS NULL"
+
+
+def _lev(c: str, k: int) -> str:
+    return f"levenshtein({c}_l, {c}_r) <= {k}"
+
+
+def _comparison(f: Field) -> dict:
+    c = f.name
+    if f.kind == "name":
+        levels = [_lvl(_null(c), "null", null=True), _lvl(f"{c}_l = {c}_r", "exact", tf=c),
+                  _lvl(_lev(c, 1), "one edit"), _lvl(_lev(c, 2), "two edits"), _lvl("ELSE", "else")]
+    elif f.kind == "email":
+        u, dg = f"{c}_user", f"{c}_digits"
+        levels = [
+            _lvl(_null(c), "null", null=True),
+            _lvl(f"{c}_l = {c}_r", "exact address"),
+            _lvl(f"{c}_nodots_l = {c}_nodots_r", "same address but for dots"),
+            _lvl(f"{u}_l = {u}_r", "same user name, other domain", tf=u),
+            _lvl(f"{_lev(c, 1)} AND {dg}_l = {dg}_r", "one typo, same digits"),
+            _lvl("ELSE", "else"),
+        ]
+    elif f.kind in ("date", "date_parts"):
+        swap = (f"substr({c}_l, 1, 4) = substr({c}_r, 1, 4) AND substr({c}_l, 6, 2) = substr({c}_r, 9, 2)"
+                f" AND substr({c}_l, 9, 2) = substr({c}_r, 6, 2)")
+        levels = [_lvl(_null(c), "null", null=True), _lvl(f"{c}_l = {c}_r", "exact"),
+                  _lvl(f"{_lev(c, 1)} OR ({swap})", "one character or day/month swapped"),
+                  _lvl("ELSE", "else")]
+    elif f.kind == "identifier":
+        levels = [_lvl(_null(c), "null", null=True), _lvl(f"{c}_l = {c}_r", "exact"),
+                  _lvl("ELSE", "else")]
+    elif f.kind == "code":
+        levels = [_lvl(_null(c), "null", null=True), _lvl(f"{c}_l = {c}_r", "exact"),
+                  _lvl(_lev(c, 1), "one edit"), _lvl("ELSE", "else")]
+    elif f.kind == "category":
+        levels = [_lvl(_null(c), "null", null=True), _lvl(f"{c}_l = {c}_r", "exact", tf=c),
+                  _lvl("ELSE", "else")]
+    else:  # text
+        levels = [_lvl(_null(c), "null", null=True), _lvl(f"{c}_l = {c}_r", "exact", tf=c),
+                  _lvl(_lev(c, 2), "two edits"), _lvl("ELSE", "else")]
+    return {"output_column_name": c, "comparison_levels": levels}
+
+
+def _name_pair_comparison() -> dict:
+    fn, ln = "first_name", "last_name"
+    both = lambda k: f"{_lev(fn, k)} AND {_lev(ln, k)}"  # noqa: E731
+    levels = [
+        _lvl(f"({_null(fn)}) AND ({_null(ln)})", "null", null=True),
+        _lvl("full_name_l = full_name_r", "exact full name", tf="full_name"),
+        _lvl(f"{fn}_l = {ln}_r AND {ln}_l = {fn}_r", "first and last swapped"),
+        _lvl(f"({fn}_l = {fn}_r AND {_lev(ln, 2)}) OR ({ln}_l = {ln}_r AND {_lev(fn, 2)})",
+             "one exact, other within two edits"),
+        _lvl(both(2), "both within two edits"),
+        _lvl(f"{ln}_l = {ln}_r", "last name only", tf=ln),
+        _lvl(f"{fn}_l = {fn}_r", "first name only", tf=fn),
+        _lvl("ELSE", "else"),
+    ]
+    return {"output_column_name": "name", "comparison_levels": levels}
+
+
+def _rule(rule: Any) -> Any:
+    """A settings-file rule as Splink takes it: SQL string or ``block_on``."""
+    from splink import block_on
+
+    if rule == SWAPPED_NAMES:
+        return "l.first_name = r.last_name AND l.last_name = r.first_name"
+    if isinstance(rule, str):
+        return rule
+    return block_on(*rule)
+
+
+def splink_settings(cfg: DedupConfig) -> dict:
+    comparisons = []
+    names_done = False
+    for f in cfg.fields:
+        if cfg.has_name_pair and f.name in ("first_name", "last_name"):
+            if not names_done:
+                comparisons.append(_name_pair_comparison())
+                names_done = True
+            continue
+        comparisons.append(_comparison(f))
+    return {
+        "link_type": "dedupe_only",
+        "unique_id_column_name": "unique_id",
+        "probability_two_random_records_match": 1e-4,  # replaced by the estimate
+        "blocking_rules_to_generate_predictions": [_rule(r) for r in cfg.blocking_rules],
+        "comparisons": comparisons,
+        "retain_matching_columns": False,
+        "retain_intermediate_calculation_columns": False,
+    }
+
+
+_EXACT = re.compile(r"^(\w+)_l = \1_r$")
+
+
+def exact_match_u_sql(table: str, col: str) -> str:
+    """u of "<col> equal" among all non-null pairs, from value counts: sum c(c-1) / M(M-1)."""
+    return f"""SELECT CAST(sum(c * (c - 1)) AS DOUBLE), CAST(sum(c) AS DOUBLE) FROM (
+        SELECT CAST(count(*) AS DOUBLE) AS c FROM {table} WHERE {col} IS NOT NULL GROUP BY {col}) t"""
+
+
+def _set_exact_match_u(engine: Engine, settings: dict, std_table: str) -> None:
+    """Fix u of every exact-match level to its exact value instead of a sample.
+
+    Random sampling of a few million pairs sees no agreeing pair on a near-unique
+    column (e-mail, login) in a big file, and Splink then falls back to a default
+    u (~1e-3) that makes an exact e-mail match almost worthless. Counting values
+    is cheap and exact.
+    """
+    cache: dict[str, float] = {}
+    for comp in settings["comparisons"]:
+        for lvl in comp["comparison_levels"]:
+            m = _EXACT.match(lvl["sql_condition"])
+            if not m:
+                continue
+            col = m.group(1)
+            if col not in cache:
+                same, total = engine.row(exact_match_u_sql(std_table, col))
+                same, total = float(same or 0), float(total or 0)
+                pairs = total * (total - 1)
+                cache[col] = max(same, 1.0) / pairs if pairs > 0 else 0.5
+            lvl["u_probability"] = min(cache[col], 0.5)
+            lvl["fix_u_probability"] = True
+
+
+@dataclass
+class ModelReport:
+    prior: float = math.nan
+    n_pairs_scored: int = 0
+    n_pairs_matched: int = 0
+    warnings: list[str] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
+    match_weights: dict[str, dict[str, float]] = field(default_factory=dict)
+
+
+class _WarningCollector(logging.Handler):
+    def __init__(self):
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record):
+        msg = record.getMessage()
+        if "default value for `max_pairs`" not in msg:
+            self.messages.append(msg)
+
+
+def run_splink(engine: Engine, cfg: DedupConfig, std_table: str, n_records: int, *,
+               u_max_pairs: float = 2e6, em_max_pairs: float = 1e6,
+               seed: int = 1) -> tuple[str, ModelReport]:
+    """Train the model, score the blocked pairs and cluster them.
+
+    Returns the name of a table (unique_id, cluster_id) in the engine and a report
+    of the model's own estimates.
+    """
+    from splink import Linker
+    from splink.internals.exceptions import EMTrainingException
+
+    rep = ModelReport()
+    settings = splink_settings(cfg)
+    _set_exact_match_u(engine, settings, std_table)
+    api = engine.splink_api()
+    sdf = api.register(std_table)
+    collector = _WarningCollector()
+    splink_logger = logging.getLogger("splink")
+    splink_logger.addHandler(collector)
+    try:
+        linker = Linker(sdf, settings, log_level=None)
+        t = time.perf_counter()
+        linker.training.estimate_probability_two_random_records_match(
+            [_rule(r) for r in cfg.prior_rules], recall=cfg.prior_recall)
+        rep.prior = linker._settings_obj._probability_two_random_records_match
+        if not rep.prior > 0:
+            # No pair agrees on any prior rule (a clean file, a small one, the job's
+            # own output): nothing says the file holds duplicates. A prior of 0 is
+            # a weight of -inf (EM fails), and EM on pairs that are all non-matches
+            # learns look-alikes as matches (a floored prior still gave 3 false
+            # pairs in 2,000 clean records). Every record is its own cluster.
+            collector.messages.append("no record pair agrees on a prior rule "
+                                      f"{list(cfg.prior_rules)}: no duplicates assumed, Splink not run")
+            rep.prior = 0.0
+            engine.create(CLUSTER_TABLE, f"SELECT unique_id, unique_id AS cluster_id FROM {std_table}")
+            rep.timings["train"] = time.perf_counter() - t
+            return CLUSTER_TABLE, rep
+        # never below one match among all pairs
+        floor = 1.0 / max(1.0, n_records * (n_records - 1) / 2)
+        if rep.prior < floor:
+            rep.prior = floor
+            linker._settings_obj._probability_two_random_records_match = floor
+        linker.training.estimate_u_using_random_sampling(max_pairs=u_max_pairs, seed=seed)
+        # EM on a hash sample of the blocked pairs when the file is big; the
+        # sampler's probe needs a few thousand records to see any pair at all
+        sample = {} if n_records < 50_000 else {
+            "max_pairs": em_max_pairs, "record_sample_proportion": min(1.0, 20_000 / n_records)}
+        for r in cfg.em_blocking_rules:
+            try:
+                linker.training.estimate_parameters_using_expectation_maximisation(
+                    _rule(r), estimate_without_term_frequencies=True, **sample)
+            except EMTrainingException as e:
+                # a small or clean file: no pair for this rule; the other sessions
+                # (or Splink's default m) stand in, and the warning says so
+                first = str(e).strip().splitlines()[0]
+                collector.messages.append(f"EM session on {r!r} skipped, not fully trained: {first}")
+        rep.timings["train"] = time.perf_counter() - t
+        t = time.perf_counter()
+        pred = linker.inference.predict(threshold_match_probability=cfg.threshold_match_probability)
+        rep.n_pairs_matched = int(engine.scalar(f"SELECT count(*) FROM {engine.to_sql_name(pred)}"))
+        clusters = linker.clustering.cluster_pairwise_predictions_at_threshold(
+            pred, threshold_match_probability=cfg.threshold_match_probability)
+        engine.create(CLUSTER_TABLE, f"SELECT unique_id, cluster_id FROM {engine.to_sql_name(clusters)}")
+        rep.timings["predict_cluster"] = time.perf_counter() - t
+        for cc in linker._settings_obj.comparisons:
+            rep.match_weights[cc.output_column_name] = {
+                cl.label_for_charts: (round(cl._log2_bayes_factor, 2), cl.m_probability, cl.u_probability)
+                for cl in cc.comparison_levels if not cl.is_null_level
+            }
+    finally:
+        splink_logger.removeHandler(collector)
+        rep.warnings = collector.messages
+    return CLUSTER_TABLE, rep
