@@ -24,6 +24,7 @@ Fields have a *kind*, which decides how they are standardised and compared:
 """
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import re
@@ -89,6 +90,13 @@ class DedupConfig:
         for f in self.fields:
             cols += [c for c in f.columns.values() if c not in cols]
         return cols
+
+    def renamed(self, columns: dict[str, str]) -> DedupConfig:
+        """The same settings on renamed input columns (``columns``: input name -> new name)."""
+        return dataclasses.replace(
+            self, id_column=columns[self.id_column],
+            fields=tuple(dataclasses.replace(f, columns={r: columns[c] for r, c in f.columns.items()})
+                         for f in self.fields))
 
     def field(self, name: str) -> Field | None:
         return next((f for f in self.fields if f.name == name), None)

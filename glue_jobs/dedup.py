@@ -36,7 +36,7 @@ from glue_jobs.local_output import (
     received_signal,
     signals_as_exceptions,
 )
-from glue_jobs.pipeline import DedupResult, deduplicate
+from glue_jobs.pipeline import MATCH_ID, DedupResult, deduplicate
 from glue_jobs.validation import (
     MAX_RECORD_BYTES,
     SAMPLE_BYTES,
@@ -82,7 +82,12 @@ def read_header(path: Path, cfg: DedupConfig) -> list[str]:
     """Check the input file and its header (names, duplicates, required columns); return the columns."""
     size = check_input_file(path, str(path))
     with path.open("rb") as f:
-        return check_header(f.read(SAMPLE_BYTES), str(path), cfg.required_columns, cfg.delimiter, total_size=size)
+        header = check_header(f.read(SAMPLE_BYTES), str(path), cfg.required_columns, cfg.delimiter, total_size=size)
+    clash = [c for c in header if c.casefold() == MATCH_ID]
+    if clash:
+        raise InputError(f"{path}: the input already has a {clash[0]!r} column, the name of the column this "
+                         "job adds (is it a matches/ file?); rename it or pass the deduplicated/ file")
+    return header
 
 
 def load_csv(engine: DuckDBEngine, path: Path, cfg: DedupConfig, table: str = "input_raw") -> str:

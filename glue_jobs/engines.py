@@ -39,6 +39,10 @@ class Engine:
         """Materialise ``sql`` as table ``name`` (replacing it)."""
         raise NotImplementedError
 
+    def view(self, name: str, sql: str) -> None:
+        """``sql`` as view ``name`` (replacing it), not materialised: a renaming costs nothing."""
+        raise NotImplementedError
+
     def columns(self, name: str) -> list[str]:
         raise NotImplementedError
 
@@ -79,6 +83,9 @@ class DuckDBEngine(Engine):
 
     def create(self, name: str, sql: str) -> None:
         self.con.execute(f"CREATE OR REPLACE TABLE {name} AS {sql}")
+
+    def view(self, name: str, sql: str) -> None:
+        self.con.execute(f"CREATE OR REPLACE VIEW {name} AS {sql}")
 
     def columns(self, name: str) -> list[str]:
         return [d[0] for d in self.con.execute(f"SELECT * FROM {name} LIMIT 0").description]
@@ -129,6 +136,9 @@ class SparkEngine(Engine):
         df = self.spark.sql(sql)
         df = df.checkpoint(eager=True) if self.break_lineage_method == "checkpoint" else df.persist()
         df.createOrReplaceTempView(name)
+
+    def view(self, name: str, sql: str) -> None:
+        self.spark.sql(sql).createOrReplaceTempView(name)
 
     def columns(self, name: str) -> list[str]:
         return self.spark.table(name).columns

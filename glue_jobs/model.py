@@ -29,6 +29,7 @@ from glue_jobs.config import SWAPPED_NAMES, DedupConfig, Field
 from glue_jobs.engines import Engine
 
 CLUSTER_TABLE = "__dedup_clusters"
+RULE_PAIRS_TABLE = "__dedup_rule_pairs"
 
 
 def _lvl(sql: str, label: str, tf: str | None = None, null: bool = False) -> dict:
@@ -175,6 +176,7 @@ class ModelReport:
     warnings: list[str] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
     match_weights: dict[str, dict[str, float]] = field(default_factory=dict)
+    fallback: str = ""  # why the model was not used, when it was not (then clusters follow the prior rules)
 
 
 class _WarningCollector(logging.Handler):
@@ -196,10 +198,12 @@ def run_splink(engine: Engine, cfg: DedupConfig, std_table: str, n_records: int,
     Returns the name of a table (unique_id, cluster_id) in the engine and a report
     of the model's own estimates.
     """
-    from splink import Linker
-    from splink.internals.exceptions import EMTrainingException
-
     rep = ModelReport()
+    if n_records < 2:
+        # one record: no pair to learn from or to score
+        rep.prior, rep.fallback = 0.0, "a single record: it is its own customer, Splink not run"
+        engine.create(CLUSTER_TABLE, f"SELECT unique_id, unique_id AS cluster_id FROM {std_table}")
+        return CLUSTER_TABLE, rep
     settings = splink_settings(cfg)
     _set_exact_match_u(engine, settings, std_table)
     api = engine.splink_api()
@@ -208,56 +212,103 @@ def run_splink(engine: Engine, cfg: DedupConfig, std_table: str, n_records: int,
     splink_logger = logging.getLogger("splink")
     splink_logger.addHandler(collector)
     try:
-        linker = Linker(sdf, settings, log_level=None)
-        t = time.perf_counter()
-        linker.training.estimate_probability_two_random_records_match(
-            [_rule(r) for r in cfg.prior_rules], recall=cfg.prior_recall)
-        rep.prior = linker._settings_obj._probability_two_random_records_match
-        if not rep.prior > 0:
-            # No pair agrees on any prior rule (a clean file, a small one, the job's
-            # own output): nothing says the file holds duplicates. A prior of 0 is
-            # a weight of -inf (EM fails), and EM on pairs that are all non-matches
-            # learns look-alikes as matches (a floored prior still gave 3 false
-            # pairs in 2,000 clean records). Every record is its own cluster.
-            collector.messages.append("no record pair agrees on a prior rule "
-                                      f"{list(cfg.prior_rules)}: no duplicates assumed, Splink not run")
-            rep.prior = 0.0
-            engine.create(CLUSTER_TABLE, f"SELECT unique_id, unique_id AS cluster_id FROM {std_table}")
-            rep.timings["train"] = time.perf_counter() - t
-            return CLUSTER_TABLE, rep
-        # never below one match among all pairs
-        floor = 1.0 / max(1.0, n_records * (n_records - 1) / 2)
-        if rep.prior < floor:
-            rep.prior = floor
-            linker._settings_obj._probability_two_random_records_match = floor
-        linker.training.estimate_u_using_random_sampling(max_pairs=u_max_pairs, seed=seed)
-        # EM on a hash sample of the blocked pairs when the file is big; the
-        # sampler's probe needs a few thousand records to see any pair at all
-        sample = {} if n_records < 50_000 else {
-            "max_pairs": em_max_pairs, "record_sample_proportion": min(1.0, 20_000 / n_records)}
-        for r in cfg.em_blocking_rules:
-            try:
-                linker.training.estimate_parameters_using_expectation_maximisation(
-                    _rule(r), estimate_without_term_frequencies=True, **sample)
-            except EMTrainingException as e:
-                # a small or clean file: no pair for this rule; the other sessions
-                # (or Splink's default m) stand in, and the warning says so
-                first = str(e).strip().splitlines()[0]
-                collector.messages.append(f"EM session on {r!r} skipped, not fully trained: {first}")
-        rep.timings["train"] = time.perf_counter() - t
-        t = time.perf_counter()
-        pred = linker.inference.predict(threshold_match_probability=cfg.threshold_match_probability)
-        rep.n_pairs_matched = int(engine.scalar(f"SELECT count(*) FROM {engine.to_sql_name(pred)}"))
-        clusters = linker.clustering.cluster_pairwise_predictions_at_threshold(
-            pred, threshold_match_probability=cfg.threshold_match_probability)
-        engine.create(CLUSTER_TABLE, f"SELECT unique_id, cluster_id FROM {engine.to_sql_name(clusters)}")
-        rep.timings["predict_cluster"] = time.perf_counter() - t
-        for cc in linker._settings_obj.comparisons:
-            rep.match_weights[cc.output_column_name] = {
-                cl.label_for_charts: (round(cl._log2_bayes_factor, 2), cl.m_probability, cl.u_probability)
-                for cl in cc.comparison_levels if not cl.is_null_level
-            }
+        try:
+            return _train_predict_cluster(engine, cfg, std_table, n_records, rep, settings, sdf, collector,
+                                          u_max_pairs=u_max_pairs, em_max_pairs=em_max_pairs, seed=seed)
+        except (ValueError, ArithmeticError) as e:
+            # A degenerate file (all records alike, or too few distinct pairs): Splink
+            # cannot estimate the prior or the parameters ("Deterministic matching rules
+            # led to more observed matches than is consistent with supplied recall",
+            # divisions by zero). The prior rules are exact agreements that mean
+            # "same customer": records linked by them are one cluster.
+            first = (str(e).strip().splitlines() or [type(e).__name__])[0]
+            rep.fallback = (f"the model cannot be trained on this file ({first}); records that agree on a "
+                            f"prior rule {list(cfg.prior_rules)} are one customer")
+            collector.messages.append(rep.fallback)
+            rep.match_weights.clear()
+            return rule_clusters(engine, cfg, std_table), rep
     finally:
         splink_logger.removeHandler(collector)
         rep.warnings = collector.messages
+
+
+def _train_predict_cluster(engine: Engine, cfg: DedupConfig, std_table: str, n_records: int, rep: ModelReport,
+                           settings: dict, sdf: Any, collector: _WarningCollector, *, u_max_pairs: float,
+                           em_max_pairs: float, seed: int) -> tuple[str, ModelReport]:
+    from splink import Linker
+    from splink.internals.exceptions import EMTrainingException
+
+    linker = Linker(sdf, settings, log_level=None)
+    t = time.perf_counter()
+    linker.training.estimate_probability_two_random_records_match(
+        [_rule(r) for r in cfg.prior_rules], recall=cfg.prior_recall)
+    rep.prior = linker._settings_obj._probability_two_random_records_match
+    if not rep.prior > 0:
+        # No pair agrees on any prior rule (a clean file, a small one, the job's
+        # own output): nothing says the file holds duplicates. A prior of 0 is
+        # a weight of -inf (EM fails), and EM on pairs that are all non-matches
+        # learns look-alikes as matches (a floored prior still gave 3 false
+        # pairs in 2,000 clean records). Every record is its own cluster.
+        collector.messages.append("no record pair agrees on a prior rule "
+                                  f"{list(cfg.prior_rules)}: no duplicates assumed, Splink not run")
+        rep.prior = 0.0
+        engine.create(CLUSTER_TABLE, f"SELECT unique_id, unique_id AS cluster_id FROM {std_table}")
+        rep.timings["train"] = time.perf_counter() - t
+        return CLUSTER_TABLE, rep
+    # never below one match among all pairs
+    floor = 1.0 / max(1.0, n_records * (n_records - 1) / 2)
+    if rep.prior < floor:
+        rep.prior = floor
+        linker._settings_obj._probability_two_random_records_match = floor
+    linker.training.estimate_u_using_random_sampling(max_pairs=u_max_pairs, seed=seed)
+    # EM on a hash sample of the blocked pairs when the file is big; the
+    # sampler's probe needs a few thousand records to see any pair at all
+    sample = {} if n_records < 50_000 else {
+        "max_pairs": em_max_pairs, "record_sample_proportion": min(1.0, 20_000 / n_records)}
+    for r in cfg.em_blocking_rules:
+        try:
+            linker.training.estimate_parameters_using_expectation_maximisation(
+                _rule(r), estimate_without_term_frequencies=True, **sample)
+        except EMTrainingException as e:
+            # a small or clean file: no pair for this rule; the other sessions
+            # (or Splink's default m) stand in, and the warning says so
+            first = str(e).strip().splitlines()[0]
+            collector.messages.append(f"EM session on {r!r} skipped, not fully trained: {first}")
+    rep.timings["train"] = time.perf_counter() - t
+    t = time.perf_counter()
+    pred = linker.inference.predict(threshold_match_probability=cfg.threshold_match_probability)
+    rep.n_pairs_matched = int(engine.scalar(f"SELECT count(*) FROM {engine.to_sql_name(pred)}"))
+    clusters = linker.clustering.cluster_pairwise_predictions_at_threshold(
+        pred, threshold_match_probability=cfg.threshold_match_probability)
+    engine.create(CLUSTER_TABLE, f"SELECT unique_id, cluster_id FROM {engine.to_sql_name(clusters)}")
+    rep.timings["predict_cluster"] = time.perf_counter() - t
+    for cc in linker._settings_obj.comparisons:
+        rep.match_weights[cc.output_column_name] = {
+            cl.label_for_charts: (round(cl._log2_bayes_factor, 2), cl.m_probability, cl.u_probability)
+            for cl in cc.comparison_levels if not cl.is_null_level
+        }
     return CLUSTER_TABLE, rep
+
+
+def rule_sql(rule: Any) -> str:
+    """A settings-file rule as one SQL condition on ``l.`` and ``r.``."""
+    if rule == SWAPPED_NAMES:
+        return "l.first_name = r.last_name AND l.last_name = r.first_name"
+    if isinstance(rule, str):
+        return rule
+    return " AND ".join(f"l.{c} = r.{c}" for c in rule)
+
+
+def rule_clusters(engine: Engine, cfg: DedupConfig, std_table: str) -> str:
+    """Connected components of the pairs that agree on a prior rule (exact, non-null)."""
+    from splink.clustering import cluster_pairwise_predictions_at_threshold
+
+    pairs = " UNION ".join(
+        f"SELECT l.unique_id AS unique_id_l, r.unique_id AS unique_id_r FROM {std_table} l "
+        f"JOIN {std_table} r ON l.unique_id < r.unique_id AND ({rule_sql(rule)})" for rule in cfg.prior_rules)
+    engine.create(RULE_PAIRS_TABLE, pairs)
+    api = engine.splink_api()
+    clusters = cluster_pairwise_predictions_at_threshold(
+        api.register(std_table), api.register(RULE_PAIRS_TABLE), db_api=api, node_id_column_name="unique_id")
+    engine.create(CLUSTER_TABLE, f"SELECT unique_id, cluster_id FROM {engine.to_sql_name(clusters)}")
+    return CLUSTER_TABLE

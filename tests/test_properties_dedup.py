@@ -27,7 +27,7 @@ from tests.dedup_fixtures import SAMPLE, SETTINGS, assert_no_customer_lost, read
 
 HEADER, ROWS = read_csv_exact(SAMPLE)
 BASE = ROWS[:24] + [ROWS[0][:1] + ["ZZZZDUPLICATE001"] + ROWS[0][2:]]  # 25 records, one duplicate pair
-RUNS = settings(max_examples=12, deadline=None, derandomize=True,
+RUNS = settings(max_examples=10, deadline=None, derandomize=True,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
                                        HealthCheck.function_scoped_fixture])
 
@@ -95,10 +95,14 @@ def test_any_extra_columns_in_any_order_lose_no_customer(extra, order, values, c
         code, err, out = _run_next_to_a_previous_output(work, path, capsys)
         if code == 0:
             assert_no_customer_lost(path, out)
-        else:  # only a header the job cannot keep as it is: a duplicate (case-insensitive) or an empty name
-            assert "duplicate header column" in err or "has no name" in err, err
+        else:  # only a header the job cannot keep as it is: a duplicate (case-insensitive), an empty
+            # name, or the column the job adds
             names = [h.strip() for h in header]
-            assert len({h.casefold() for h in names}) < len(names) or "" in names, err
+            if "match_id" in err:
+                assert "match_id" in {h.casefold() for h in names}, err
+            else:
+                assert "duplicate header column" in err or "has no name" in err, err
+                assert len({h.casefold() for h in names}) < len(names) or "" in names, err
 
 
 # characters a file name may carry that a glob, a shell or SQL would read specially
