@@ -158,20 +158,29 @@ def _generated_columns(fields: tuple[Field, ...]) -> set[str]:
 def load_config(source: str | Path | dict) -> DedupConfig:
     """Load and validate a settings file (path) or an already parsed dict."""
     if isinstance(source, dict):
-        raw, where = source, "<dict>"
-    else:
-        where = str(source)
-        text = read_settings_text(Path(source))
-        try:
-            raw = json.loads(text, object_pairs_hook=_no_duplicate_keys)
-        except json.JSONDecodeError as e:
-            raise SettingsError(f"settings file {where} is not valid JSON: {e.msg} "
-                                f"(line {e.lineno}, column {e.colno})") from None
-        except _DuplicateKey as e:
-            raise SettingsError(f"settings file {where}: key {e.args[0]!r} appears twice in one object; "
-                                "keep one") from None
-        except RecursionError:
-            raise SettingsError(f"settings file {where}: nested too deeply") from None
+        return parse_config(source, "<dict>")
+    return config_from_text(read_settings_text(Path(source)), str(source))
+
+
+def config_from_bytes(data: bytes, where: str) -> DedupConfig:
+    """A settings file's bytes (e.g. an S3 object's body) checked as ``load_config`` checks a file."""
+    if len(data) > MAX_SETTINGS_BYTES:
+        raise SettingsError(f"settings file {where} is {len(data)} bytes; at most {MAX_SETTINGS_BYTES}")
+    return config_from_text(_decode(data, where), where)
+
+
+def config_from_text(text: str, where: str) -> DedupConfig:
+    """JSON text of a settings file, checked: valid JSON, no key twice, then ``parse_config``."""
+    try:
+        raw = json.loads(text, object_pairs_hook=_no_duplicate_keys)
+    except json.JSONDecodeError as e:
+        raise SettingsError(f"settings file {where} is not valid JSON: {e.msg} "
+                            f"(line {e.lineno}, column {e.colno})") from None
+    except _DuplicateKey as e:
+        raise SettingsError(f"settings file {where}: key {e.args[0]!r} appears twice in one object; "
+                            "keep one") from None
+    except RecursionError:
+        raise SettingsError(f"settings file {where}: nested too deeply") from None
     return parse_config(raw, where)
 
 
@@ -205,6 +214,10 @@ def read_settings_text(path: Path) -> str:
         raise SettingsError(f"settings file not found: {where}") from None
     except OSError as e:  # a symlink loop, no permission, a name too long...
         raise SettingsError(f"settings file {where} cannot be read: {e.strerror or e}") from None
+    return _decode(data, where)
+
+
+def _decode(data: bytes, where: str) -> str:
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
     try:

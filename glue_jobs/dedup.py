@@ -170,6 +170,8 @@ def run(input_path: Path, output: Path | str, settings: Path, fmt: str = "csv", 
         if verbose:
             for w in result.model.warnings:
                 print(f"model warning: {w.strip()}", file=sys.stderr)
+        elif result.model.fallback:
+            print(f"note: {result.model.fallback}", file=sys.stderr)
         elif result.model.prior == 0:
             print("note: no two records share an e-mail or a full name and birth date: "
                   "no duplicates assumed, every record kept", file=sys.stderr)
