@@ -370,7 +370,12 @@ def load_settings() -> Settings:
 
     config = pulumi.Config()
     keys = set(CONFIG_KEYS) | _stack_config_keys(pulumi.get_project())
-    return parse_settings({key: config.get(key) for key in keys})
+    try:
+        return parse_settings({key: config.get(key) for key in keys})
+    except SettingsError as error:
+        # RunError: Pulumi prints the message and stops, without the program's traceback
+        # (a settings mistake is the user's, not a bug; see pulumi.errors.RunError)
+        raise pulumi.RunError(str(error)) from None
 
 
 def _stack_config_keys(project: str) -> set[str]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 
+import pulumi
 import pytest
 import yaml
 from conftest import REPO, RecordingMocks, render_stack, stack_config
@@ -132,9 +133,11 @@ def test_bad_config_stops_before_the_first_resource(monkeypatch):
     seen = []
     original = RecordingMocks.new_resource
     monkeypatch.setattr(RecordingMocks, "new_resource", lambda self, args: seen.append(args.typ) or original(self, args))
-    with pytest.raises(Exception, match="jobWorkers"):
+    with pytest.raises(Exception, match="jobWorkers") as error:
         render_stack({"jobWorkers": "-3"})
     assert seen == []
+    # Pulumi's "clean exit" error: the message without the program's traceback
+    assert isinstance(error.value, pulumi.RunError), type(error.value)
 
 
 def test_settings_fields_have_plain_types():
@@ -145,3 +148,24 @@ def test_settings_fields_have_plain_types():
 def test_a_misspelt_key_in_the_stack_config_is_reported():
     with pytest.raises(Exception, match="jobWorkerTyp: unknown setting"):
         render_stack({**stack_config("dev"), "jobWorkerTyp": "G.2X"})
+
+
+def test_limits_agree_with_aws_own_service_models():
+    """The ranges the settings enforce are the ones botocore's service models carry."""
+    import botocore.session
+
+    from builders import settings as s
+
+    session = botocore.session.get_session()
+    retry = session.get_service_model("events").shape_for("RetryPolicy").members
+    for attr, member in [("trigger_retry_attempts", "MaximumRetryAttempts"),
+                         ("trigger_max_event_age_seconds", "MaximumEventAgeInSeconds")]:
+        meta = retry[member].metadata
+        assert s._INT_RANGES[attr] == (meta["min"], meta["max"]), attr
+    assert s._INT_RANGES["job_timeout_minutes"][0] >= session.get_service_model("glue").shape_for("Timeout").metadata["min"]
+    assert set(s.WORKER_TYPES) <= set(session.get_service_model("glue").shape_for("WorkerType").enum)
+    assert s._TAG_VALUE_MAX == session.get_service_model("iam").shape_for("tagValueType").metadata["max"]
+    name = session.get_service_model("glue").shape_for("NameString").metadata
+    parse_settings({"databaseName": "d" * name["max"]})
+    with pytest.raises(SettingsError):
+        parse_settings({"databaseName": "d" * (name["max"] + 1)})
