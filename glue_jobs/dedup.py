@@ -161,6 +161,8 @@ def run(input_path: Path, output: Path | str, settings: Path, fmt: str = "csv", 
     name = output_name(input_path, fmt)
     with Staging(output) as staging:
         engine = DuckDBEngine(threads=threads)
+        # DuckDB spills to ./.tmp by default: keep even that inside this run's staging folder
+        engine.con.execute(f"SET temp_directory = {_literal(str((staging.path / 'duckdb-tmp').absolute()))}")
         table = load_csv(engine, input_path, cfg)
         result = deduplicate(engine, cfg, table, source=str(input_path))
         written = write_outputs(engine, result, output, name, fmt, cfg, staging.path)

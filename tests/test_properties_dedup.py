@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import tempfile
 from pathlib import Path
 
@@ -61,12 +62,18 @@ def _run_next_to_a_previous_output(work: Path, path: Path, capsys, *extra: str) 
         prev = _write(work / "previous.csv", HEADER, ROWS[:20])
         assert main([str(prev), "--output", str(out), "--threads", "2"]) == 0
         capsys.readouterr()
-    before = _tree(out)
+    before, around = _tree(out), _tree(work)
+    cwd = os.getcwd()
+    os.chdir(work)  # anything written to the current folder would show in ``around``
     try:
         code = main([str(path), "--output", str(out), "--threads", "2", *extra])
     except SystemExit as e:
         code = e.code
+    finally:
+        os.chdir(cwd)
     err = capsys.readouterr().err
+    outside = {k: v for k, v in _tree(work).items() if not k.startswith("out/")}
+    assert outside == {k: v for k, v in around.items() if not k.startswith("out/")}, "a file outside the output changed"
     assert code in (0, 2), err
     assert "Traceback" not in err
     if code == 2:
