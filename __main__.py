@@ -7,7 +7,9 @@ upload → (CloudTrail data event | S3 Object Created) → EventBridge rule
 import pulumi
 import pulumi_aws as aws
 
+from builders import policies
 from builders.arns import Arns
+from builders.completion_event import CompletionEvent, event_bus_arn, table_name
 from builders.event_patterns import KEY_ENCODING
 from builders.layout import bucket_layout
 from builders.names import physical_names
@@ -63,6 +65,24 @@ encryption = Encryption(
     opts=use_provider,
 )
 
+# Who uploaded what: S3 server access logs of the data bucket (dataAccessLogs), in a log
+# bucket of their own (the trail's may be SSE-KMS, which access logging can't write to).
+ACCESS_LOG_PREFIX = "s3-access/"
+access_logs = None
+if settings.data_access_logs:
+    access_logs = SecureBucket(
+        "access-logs",
+        SecureBucketArgs(
+            expiration_days=settings.data_access_log_expiration_days,
+            noncurrent_expiration_days=min(settings.data_access_log_expiration_days, 30),
+            force_destroy=not keep_data,
+            policy=lambda bucket_arn: policies.access_log_bucket_policy(
+                bucket_arn, source_bucket_arn=arns.bucket(names.data_bucket), account_id=identity.account_id,
+                prefix=ACCESS_LOG_PREFIX,
+            ),
+        ),
+        opts=use_provider,
+    )
 data_bucket = SecureBucket(
     "data",
     SecureBucketArgs(
@@ -72,6 +92,8 @@ data_bucket = SecureBucket(
         force_destroy=not keep_data,
         retain=keep_data,
         noncurrent_expiration_days=settings.noncurrent_version_expiration_days,
+        access_log_bucket=access_logs.name if access_logs else None,
+        access_log_prefix=ACCESS_LOG_PREFIX,
     ),
     opts=use_provider,
 )
@@ -156,6 +178,14 @@ workflow = Workflow(
         log_level=settings.log_level,
         log_retention_days=settings.log_retention_days,
         notification_email=settings.notification_email,
+        completion=CompletionEvent(
+            bucket=names.data_bucket,
+            staging_prefix=layout.staging,
+            database=names.database,
+            table=table_name(layout.output),
+            event_bus_arn=event_bus_arn(arns.partition, region, identity.account_id),
+        ),
+        data_key_arn=encryption.bucket_key_arn,
     ),
     opts=pulumi.ResourceOptions(provider=provider, depends_on=[job, crawler]),
 )
@@ -190,4 +220,9 @@ pulumi.export("table_prefix", crawler.crawler.table_prefix)
 pulumi.export("failure_topic_arn", workflow.topic.arn)
 pulumi.export("dead_letter_queue_url", trigger.dead_letter_queue.url)
 pulumi.export("trigger_source", settings.trigger_source)
+pulumi.export("table_name", table_name(layout.output))
+pulumi.export("run_summaries_uri", f"s3://{names.data_bucket}/{layout.staging}summaries/")
+pulumi.export("region", region)
+pulumi.export("rule_name", trigger.rule.name)
+pulumi.export("access_logs_uri", pulumi.Output.concat("s3://", access_logs.name, f"/{ACCESS_LOG_PREFIX}") if access_logs else None)
 pulumi.export("trail_name", trail.trail.name if trail else settings.shared_trail_name or None)

@@ -146,34 +146,51 @@ def crawler_policy(
     )
 
 
-# Actions a Task state's integration needs, per (service, API action) it calls.
-_INTEGRATION_ACTIONS = {
-    ("glue", "StartJobRun"): "glue:StartJobRun",
-    ("glue", "GetJobRun"): "glue:GetJobRun",
-    ("glue", "GetJobRuns"): "glue:GetJobRuns",
-    ("glue", "BatchStopJobRun"): "glue:BatchStopJobRun",
-    ("glue", "StartCrawler"): "glue:StartCrawler",
-    ("glue", "GetCrawler"): "glue:GetCrawler",
-    ("sns", "Publish"): "sns:Publish",
-}
+# Which of the workflow's resources each called service acts on; the actions
+# themselves come from the definition (``service_calls``), never from a list here.
+def _states_resource(service: str, action: str, r: dict) -> str | None:
+    if service == "glue":
+        return r["crawler"] if "Crawler" in action else r["job"]
+    return {"sns": r["topic"], "s3": r.get("summaries"), "events": r.get("bus")}.get(service)
+
+
+_STATES_SIDS = {"job": "RunDedupJob", "crawler": "RunCrawler", "topic": "NotifyFailure",
+                "summaries": "ReadRunSummary", "bus": "AnnounceCatalogUpdate"}
 
 
 def states_policy(
+    calls: set[tuple[str, str]],
     *,
     job_arn: str,
     crawler_arn: str,
     topic_arn: str,
+    summary_objects_arn: str | None = None,
+    event_bus_arn: str | None = None,
+    event_source: str | None = None,
     kms_key_arn: str | None = None,
+    data_key_arn: str | None = None,
 ) -> dict:
-    """The workflow: exactly the calls of its definition, on the exact ARNs, plus logs and X-Ray."""
-    statements = [
-        allow(
-            "RunDedupJob",
-            ["glue:StartJobRun", "glue:GetJobRun", "glue:GetJobRuns", "glue:BatchStopJobRun"],
-            job_arn,
-        ),
-        allow("RunCrawler", ["glue:StartCrawler", "glue:GetCrawler"], crawler_arn),
-        allow("NotifyFailure", ["sns:Publish"], topic_arn),
+    """The workflow: exactly the ``calls`` of its definition (``service_calls``), each on its
+    exact ARN, plus logs and X-Ray. Events go only to ``event_bus_arn`` with ``event_source``
+    (``events:source`` on PutEvents: EventBridge User Guide, "Using IAM policy conditions in
+    Amazon EventBridge"). A call with no resource here is an error, not a silent gap."""
+    resources = {"job": job_arn, "crawler": crawler_arn, "topic": topic_arn,
+                 "summaries": summary_objects_arn, "bus": event_bus_arn}
+    by_resource: dict[str, list[str]] = {}
+    for service, action in sorted(calls):
+        resource = _states_resource(service, action, resources)
+        if not resource:
+            raise ValueError(f"the definition calls {service}:{action}, and states_policy has no resource for it")
+        by_resource.setdefault(resource, []).append(f"{service}:{action}")
+    if event_bus_arn in by_resource and not event_source:
+        raise ValueError("events:PutEvents needs event_source, so the role may put only the pipeline's own events")
+    statements = []
+    for key, sid in _STATES_SIDS.items():
+        arn = resources[key]
+        if arn in by_resource:
+            condition = {"StringEquals": {"events:source": event_source}} if key == "bus" else None
+            statements.append(allow(sid, by_resource.pop(arn), arn, condition))
+    statements += [
         # Step Functions log delivery and X-Ray accept no narrower resource (AWS
         # "Logging using CloudWatch Logs" and "X-Ray" pages of the Step Functions guide).
         allow(
@@ -196,7 +213,8 @@ def states_policy(
             "*",
         ),
     ]
-    statements.extend(_kms(kms_key_arn))
+    # The stack key (encrypted topic); the data key when the summary is SSE-KMS encrypted.
+    statements.extend(_kms(kms_key_arn, data_key_arn if ("s3", "GetObject") in calls else None))
     return document(*statements)
 
 
@@ -243,6 +261,27 @@ def trail_bucket_policy(bucket_arn: str, *, account_id: str, trail_arns: list[st
             "Resource": f"{bucket_arn}/{prefix}AWSLogs/{account_id}/*",
             "Condition": {
                 "StringEquals": {**source["StringEquals"], "s3:x-amz-acl": "bucket-owner-full-control"},
+            },
+        },
+        deny_insecure_transport(bucket_arn),
+    )
+
+
+def access_log_bucket_policy(bucket_arn: str, *, source_bucket_arn: str, account_id: str, prefix: str) -> dict:
+    """S3 server access logs of ``source_bucket_arn`` may be written under ``prefix``, by S3's
+    logging service for that bucket of this account only (S3 User Guide, "Enabling Amazon S3
+    server access logging": bucket-policy grant to logging.s3.amazonaws.com with
+    aws:SourceArn and aws:SourceAccount)."""
+    return document(
+        {
+            "Sid": "S3ServerAccessLogs",
+            "Effect": "Allow",
+            "Principal": {"Service": "logging.s3.amazonaws.com"},
+            "Action": "s3:PutObject",
+            "Resource": f"{bucket_arn}/{prefix}*",
+            "Condition": {
+                "ArnLike": {"aws:SourceArn": source_bucket_arn},
+                "StringEquals": {"aws:SourceAccount": account_id},
             },
         },
         deny_insecure_transport(bucket_arn),

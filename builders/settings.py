@@ -94,6 +94,8 @@ class Settings:
     trail_kms_encryption: bool = False
     noncurrent_version_expiration_days: int = 30
     protect_data: bool = True
+    data_access_logs: bool = False
+    data_access_log_expiration_days: int = 90
 
     @property
     def glue_version(self) -> str:
@@ -204,6 +206,7 @@ _INT_RANGES = {
     "trail_log_expiration_days": (1, 3650),
     "noncurrent_version_expiration_days": (1, 3650),
     "log_retention_days": (1, 3653),
+    "data_access_log_expiration_days": (1, 3650),
 }
 _CHOICES = {
     "trigger_source": TRIGGER_SOURCES,
@@ -238,7 +241,7 @@ def parse_settings(raw: Mapping[str, Any]) -> Settings:
             value = _as_int(key, value, problems, *_INT_RANGES[attr])
         elif attr in _CHOICES:
             value = _choice(key, value, _CHOICES[attr], problems)
-        elif attr in ("trail_kms_encryption", "protect_data"):
+        elif attr in ("trail_kms_encryption", "protect_data", "data_access_logs"):
             value = _as_bool(key, value, problems)
         elif attr in ("watched_prefix", "output_prefix"):
             value = _prefix(key, value, problems)

@@ -1,7 +1,8 @@
 """The Step Functions definition of the dedup workflow (Amazon States Language). Pure.
 
     Run dedup job (glue:startJobRun.sync) → Start crawler → Wait → Get crawler
-      → READY and last crawl SUCCEEDED: Succeed
+      → READY and last crawl SUCCEEDED: (with ``completion``) read the run summary,
+        announce the update on the default bus (events:putEvents) → Succeed
       → READY otherwise: crawl failed
       → still crawling: count the poll, give up after ``max_polls``
     Any failure → Notify failure (SNS) → Fail
@@ -13,6 +14,8 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+
+from builders.completion_event import DETAIL_TYPE, SOURCE, CompletionEvent, intrinsic_string
 
 JOB_TASK = "Run dedup job"
 START_CRAWLER = "Start crawler"
@@ -27,11 +30,15 @@ CRAWL_TIMED_OUT = "Crawl timed out"
 NOTIFY = "Notify failure"
 SUCCEEDED = "Catalog updated"
 FAILED = "Dedup workflow failed"
+READ_SUMMARY = "Read run summary"
+ANNOUNCE = "Announce catalog update"
 
 GLUE_JOB_SYNC = "arn:aws:states:::glue:startJobRun.sync"
 GLUE_START_CRAWLER = "arn:aws:states:::aws-sdk:glue:startCrawler"
 GLUE_GET_CRAWLER = "arn:aws:states:::aws-sdk:glue:getCrawler"
 SNS_PUBLISH = "arn:aws:states:::sns:publish"
+S3_GET_OBJECT = "arn:aws:states:::aws-sdk:s3:getObject"
+EVENTS_PUT = "arn:aws:states:::events:putEvents"
 
 
 def glue_errors(*names: str) -> list[str]:
@@ -90,6 +97,8 @@ class WorkflowSpec:
     poll_seconds: int = 30
     source_key_encoding: str = "none"
     """How the trigger writes the key: ``none`` (CloudTrail) or ``url`` (S3 event notifications)."""
+    completion: CompletionEvent | None = None
+    """Announce each catalog update on the default bus (builders/completion_event.py); ``None``: don't."""
     comment: str = "Deduplicate an uploaded customer file and catalog the result (AWS Glue workshop, Step Functions lab)"
 
     @property
@@ -164,7 +173,7 @@ def build_definition(spec: WorkflowSpec) -> dict:
                             {"Variable": "$.crawler.Crawler.LastCrawl.Status", "IsPresent": True},
                             {"Variable": "$.crawler.Crawler.LastCrawl.Status", "StringEquals": "SUCCEEDED"},
                         ],
-                        "Next": SUCCEEDED,
+                        "Next": READ_SUMMARY if spec.completion else SUCCEEDED,
                     },
                     {"Variable": "$.crawler.Crawler.State", "StringEquals": "READY", "Next": CRAWL_FAILED},
                 ],
@@ -222,12 +231,68 @@ def build_definition(spec: WorkflowSpec) -> dict:
                 "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.notifyError", "Next": FAILED}],
                 "Next": FAILED,
             },
+            **(_completion_states(spec.completion, spec.source_key_encoding) if spec.completion else {}),
             SUCCEEDED: {"Type": "Succeed"},
             FAILED: {
                 "Type": "Fail",
                 "Error": "DedupWorkflowFailed",
                 "Cause": "See the failure notification and the execution history",
             },
+        },
+    }
+
+
+def _completion_states(c: CompletionEvent, key_encoding: str) -> dict:
+    """Read the job's run summary, then put one event on the bus (after the catalog is updated)."""
+    return {
+        READ_SUMMARY: {
+            "Type": "Task",
+            "Comment": "The counts the job wrote: <staging>summaries/<job run id>.json",
+            "Resource": S3_GET_OBJECT,
+            "Parameters": {
+                "Bucket": c.bucket,
+                "Key.$": f"States.Format({intrinsic_string(c.summary_prefix)[:-1]}{{}}.json', $.jobRun.JobRunId)",
+            },
+            # Step Functions returns the object's Body as a string.
+            "ResultSelector": {"summary.$": "States.StringToJson($.Body)"},
+            "ResultPath": "$.run",
+            # Read-only, so a retry is harmless; S3 is strongly consistent, a missing summary stays missing.
+            "Retry": [TRANSIENT_RETRY.as_asl(["States.TaskFailed"])],
+            "Catch": _catch_all(),
+            "Next": ANNOUNCE,
+        },
+        ANNOUNCE: {
+            "Type": "Task",
+            "Comment": "Tell downstream rules the table is updated (once: only an entry EventBridge refused is retried)",
+            "Resource": EVENTS_PUT,
+            "Parameters": {
+                "Entries": [
+                    {
+                        "EventBusName": c.event_bus_arn,
+                        "Source": SOURCE,
+                        "DetailType": DETAIL_TYPE,
+                        "Detail": {
+                            "bucket.$": "$.bucket",
+                            "key.$": "$.key",
+                            "keyEncoding": key_encoding,
+                            "database": c.database,
+                            "table": c.table,
+                            "recordsIn.$": "$.run.summary.records_in",
+                            "clusters.$": "$.run.summary.clusters",
+                            "duplicatesRemoved.$": "$.run.summary.duplicates_removed",
+                            "jobRunId.$": "$.jobRun.JobRunId",
+                            "executionArn.$": "$$.Execution.Id",
+                        },
+                    }
+                ]
+            },
+            "ResultSelector": {"entries.$": "$.Entries"},
+            "ResultPath": "$.completionEvent",
+            # A refused entry (EventBridge.FailedEntry) was not put: retrying it cannot put it twice.
+            # Other errors are not retried: the first put may have landed.
+            "Retry": [TRANSIENT_RETRY.as_asl(["EventBridge.FailedEntry"])],
+            "Catch": _catch_all(),
+            "Next": SUCCEEDED,
         },
     }
 

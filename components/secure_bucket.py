@@ -3,7 +3,10 @@
 All four public-access blocks, ACLs disabled (bucket owner enforced), default
 encryption (SSE-S3, or SSE-KMS with a given key), a policy that denies any
 request not made over TLS (plus the caller's statements), lifecycle rules that
-abort incomplete multipart uploads and expire what the caller asks for.
+abort incomplete multipart uploads and expire what the caller asks for, and
+optionally S3 server access logs (who read or wrote which object) into a log
+bucket whose policy grants logging.s3.amazonaws.com (see
+``policies.access_log_bucket_policy``).
 """
 
 from __future__ import annotations
@@ -33,6 +36,9 @@ class SecureBucketArgs:
     """Expire current objects after this many days (log buckets)."""
     noncurrent_expiration_days: int = 30
     abort_multipart_days: int = 7
+    access_log_bucket: pulumi.Input[str] | None = None
+    """Send S3 server access logs to this bucket (SSE-S3 only: S3 can't deliver them to SSE-KMS buckets)."""
+    access_log_prefix: str = ""
     policy: Callable[[str], dict] | None = None
     """Bucket ARN -> full policy document; the TLS-only statement is added when missing."""
     tags: dict[str, str] = field(default_factory=dict)
@@ -97,6 +103,16 @@ class SecureBucket(pulumi.ComponentResource):
             policy=self.bucket.arn.apply(lambda arn: json.dumps(_with_tls(args.policy, arn))),
             opts=child,
         )
+        if args.access_log_bucket is not None:
+            aws.s3.BucketLogging(
+                f"{name}-access-logs",
+                bucket=bucket_id,
+                target_bucket=args.access_log_bucket,
+                target_prefix=args.access_log_prefix,
+                # Date-partitioned keys (<prefix><account>/<region>/<bucket>/<yyyy>/<mm>/<dd>/...): easy to query.
+                target_object_key_format={"partitioned_prefix": {"partition_date_source": "EventTime"}},
+                opts=child,
+            )
         self.arn = self.bucket.arn
         self.name = self.bucket.bucket
         self.register_outputs({"arn": self.arn, "name": self.name})

@@ -1,9 +1,12 @@
 """The Step Functions workflow: dedup job, then crawl, failures told to a person.
 
 Children: the state machine (Standard, X-Ray on, logs to an encrypted group
-with a retention), its role (exactly the calls of the definition), the SNS
-topic failures go to (optional e-mail subscription) and a CloudWatch alarm on
-failed, timed-out or aborted executions that notifies the same topic.
+with a retention), its role (exactly the calls of the definition, derived from
+it), the SNS topic failures go to (optional e-mail subscription) and a
+CloudWatch alarm on failed, timed-out or aborted executions that notifies the
+same topic. With ``completion``, a successful run reads the job's run summary
+and puts one "Dedup Catalog Updated" event on the default bus; the role may put
+only that source on only that bus.
 """
 
 from __future__ import annotations
@@ -16,7 +19,8 @@ import pulumi_aws as aws
 
 from builders import policies
 from builders.arns import Arns
-from builders.workflow_definition import WorkflowSpec, build_definition
+from builders.completion_event import SOURCE, CompletionEvent
+from builders.workflow_definition import WorkflowSpec, build_definition, service_calls
 from components._iam import service_role
 
 
@@ -35,6 +39,10 @@ class WorkflowArgs:
     log_level: str = "ERROR"
     log_retention_days: int = 30
     notification_email: str = ""
+    completion: CompletionEvent | None = None
+    """Announce each catalog update (builders/completion_event.py); ``None``: no event."""
+    data_key_arn: pulumi.Input[str] | None = None
+    """The data bucket's KMS key, to read the run summary when the bucket is SSE-KMS."""
     tags: dict[str, str] = field(default_factory=dict)
 
 
@@ -69,13 +77,33 @@ class Workflow(pulumi.ComponentResource):
             tags=tags,
             opts=child,
         )
-        policy = pulumi.Output.all(topic=self.topic.arn, key=args.kms_key_arn).apply(
+        definition = self.topic.arn.apply(
+            lambda topic_arn: build_definition(
+                WorkflowSpec(
+                    job_name=args.job_name,
+                    crawler_name=args.crawler_name,
+                    topic_arn=topic_arn,
+                    crawl_timeout_minutes=args.crawl_timeout_minutes,
+                    source_key_encoding=args.source_key_encoding,
+                    completion=args.completion,
+                )
+            )
+        )
+        completion = args.completion
+        policy = pulumi.Output.all(
+            definition=definition, topic=self.topic.arn, key=args.kms_key_arn, data_key=args.data_key_arn
+        ).apply(
             lambda v: json.dumps(
                 policies.states_policy(
+                    service_calls(v["definition"]),
                     job_arn=arns.glue_job(args.job_name),
                     crawler_arn=arns.glue_crawler(args.crawler_name),
                     topic_arn=v["topic"],
+                    summary_objects_arn=arns.objects(completion.bucket, completion.summary_prefix) if completion else None,
+                    event_bus_arn=completion.event_bus_arn if completion else None,
+                    event_source=SOURCE,
                     kms_key_arn=v["key"],
+                    data_key_arn=v["data_key"],
                 )
             )
         )
@@ -88,17 +116,6 @@ class Workflow(pulumi.ComponentResource):
             description=f"Step Functions {args.state_machine_name}: runs {args.job_name}, then {args.crawler_name}",
             account_id=arns.account_id,
             source_arn=state_machine_arn,
-        )
-        definition = self.topic.arn.apply(
-            lambda topic_arn: build_definition(
-                WorkflowSpec(
-                    job_name=args.job_name,
-                    crawler_name=args.crawler_name,
-                    topic_arn=topic_arn,
-                    crawl_timeout_minutes=args.crawl_timeout_minutes,
-                    source_key_encoding=args.source_key_encoding,
-                )
-            )
         )
         self.state_machine = aws.sfn.StateMachine(
             name,

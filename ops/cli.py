@@ -14,7 +14,7 @@ from typing import Any, Callable, TextIO
 from ops.stack_outputs import OutputsError, read_outputs
 
 # Modules that define register(subparsers); each sets func(args, outputs, out) -> int.
-COMMANDS = ("ops.smoke", "ops.redrive")
+COMMANDS = ("ops.smoke", "ops.redrive", "ops.policy")
 
 
 def _parser() -> argparse.ArgumentParser:

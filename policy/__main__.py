@@ -1,16 +1,18 @@
-"""The stack's policy pack: the pure checks of ``checks.py`` as mandatory Pulumi policies.
+"""The stack's policy pack: every rule of ``checks/`` as a Pulumi policy (mandatory unless advisory).
 
 Run with ``pulumi preview --policy-pack policy`` (the pull-request workflow does).
 Pack config (``--policy-pack-config``):
 - ``data-protection: {requireDataProtection: true}`` for production stacks;
 - ``iam-no-managed-policies: {allowedManagedPolicyArns: [...]}`` where AWS requires a managed policy;
-- ``default-tags: {requiredTags: [...]}`` to require more tag keys (e.g. owner).
+- ``default-tags: {requiredTags: [...]}`` to require more tag keys (e.g. owner);
+- ``glue-supported-version: {supportedVersions: [...]}`` (default: the pack's one Glue version, 5.0).
+Each rule declares its own config schema and defaults (``checks/base.py``, ``rule``).
 """
 
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -55,32 +57,9 @@ def _target(proxy: Any) -> Any:
         return proxy
 
 
-def _description(name: str) -> str:
-    requirement, controls = checks.CONTROLS[name]
-    return f"{requirement} Mirrors: {controls}."
-
-
-def _resource_policy(name: str, check: Callable[[str, Mapping], list[str]],
-                     level: EnforcementLevel = EnforcementLevel.MANDATORY) -> ResourceValidationPolicy:
-    def validate(args, report_violation):
-        for message in check(args.resource_type, plain(args.props)):
-            report_violation(message, None)
-
-    return ResourceValidationPolicy(name=name, description=_description(name), validate=validate,
-                                    enforcement_level=level)
-
-
-def _managed_policies(args, report_violation):
-    allowed = args.get_config().get("allowedManagedPolicyArns") or []
-    for message in checks.check_no_managed_policies(args.resource_type, plain(args.props), allowed=allowed):
-        report_violation(message, None)
-
-
-def _default_tags(args, report_violation):
-    required = args.get_config().get("requiredTags") or list(checks.REQUIRED_TAGS)
+def _resource(args) -> checks.Res:
     provider = plain(args.provider.props) if args.provider is not None else None
-    for message in checks.check_tags(args.resource_type, plain(args.props), provider, required):
-        report_violation(message, None)
+    return checks.Res(args.resource_type, args.name, plain(args.props), provider=provider)
 
 
 def stack_resources(resources) -> list[checks.Res]:
@@ -95,54 +74,38 @@ def stack_resources(resources) -> list[checks.Res]:
     return found
 
 
-def _stack_policy(name: str, check: Callable[..., list[tuple[str, str]]],
-                  config: Callable[[Mapping], dict] | None = None,
-                  config_schema: PolicyConfigSchema | None = None) -> StackValidationPolicy:
-    def validate(args, report_violation):
-        resources = stack_resources(args.resources)
-        urns = {r.name: r.ids for r in resources}
-        kwargs = config(args.get_config()) if config else {}
-        for message, subject in check(resources, **kwargs):
-            urn = next((i for i in urns.get(subject, ()) if isinstance(i, str) and i.startswith("urn:")), None)
-            report_violation(message, urn)
+def _urn(resources: list[checks.Res], name: str) -> str | None:
+    ids = next((r.ids for r in resources if r.name == name), ())
+    return next((i for i in ids if isinstance(i, str) and i.startswith("urn:")), None)
 
-    return StackValidationPolicy(name=name, description=_description(name), validate=validate,
-                                 enforcement_level=EnforcementLevel.MANDATORY, config_schema=config_schema)
+
+def policy(rule: checks.Rule) -> ResourceValidationPolicy | StackValidationPolicy:
+    """The rule as the engine's policy: its level, description and config schema come with the rule."""
+    kwargs = {
+        "name": rule.name,
+        "description": rule.description,
+        "enforcement_level": EnforcementLevel.ADVISORY if rule.advisory else EnforcementLevel.MANDATORY,
+        "config_schema": PolicyConfigSchema(properties=dict(rule.config)) if rule.config else None,
+    }
+    if rule.is_stack:
+        def validate_stack(args, report_violation):
+            resources = stack_resources(args.resources)
+            for message, subject in rule(resources, args.get_config()):
+                report_violation(message, _urn(resources, subject))
+
+        return StackValidationPolicy(validate=validate_stack, **kwargs)
+
+    def validate_resource(args, report_violation):
+        if not rule.applies_to(args.resource_type):
+            return
+        for message in rule(_resource(args), args.get_config()):
+            report_violation(message, None)
+
+    return ResourceValidationPolicy(validate=validate_resource, **kwargs)
 
 
 def build_policies() -> list:
-    policies: list = [_resource_policy(name, check) for name, check in checks.RESOURCE_CHECKS.items()
-                      if name != "iam-no-managed-policies"]
-    policies += [_resource_policy(name, check, EnforcementLevel.ADVISORY)
-                 for name, check in checks.ADVISORY_RESOURCE_CHECKS.items()]
-    policies.append(ResourceValidationPolicy(
-        name="iam-no-managed-policies", description=_description("iam-no-managed-policies"),
-        validate=_managed_policies, enforcement_level=EnforcementLevel.MANDATORY,
-        config_schema=PolicyConfigSchema(properties={
-            "allowedManagedPolicyArns": {"type": "array", "items": {"type": "string"}, "default": []}}),
-    ))
-    policies.append(ResourceValidationPolicy(
-        name="default-tags", description=_description("default-tags"), validate=_default_tags,
-        enforcement_level=EnforcementLevel.MANDATORY,
-        config_schema=PolicyConfigSchema(properties={
-            "requiredTags": {"type": "array", "items": {"type": "string"}, "default": list(checks.REQUIRED_TAGS)}}),
-    ))
-    policies.append(_stack_policy("s3-bucket-secure-companions", checks.check_bucket_companions))
-    policies.append(_stack_policy("glue-security-configuration-attached",
-                                  checks.check_glue_security_configuration_exists))
-    policies.append(_stack_policy(
-        "glue-supported-version", checks.check_glue_versions,
-        config=lambda c: {"supported": c.get("supportedVersions") or list(checks.SUPPORTED_GLUE_VERSIONS)},
-        config_schema=PolicyConfigSchema(properties={
-            "supportedVersions": {"type": "array", "items": {"type": "string"},
-                                  "default": list(checks.SUPPORTED_GLUE_VERSIONS)}}),
-    ))
-    policies.append(_stack_policy(
-        "data-protection", checks.check_data_protection,
-        config=lambda c: {"require": bool(c.get("requireDataProtection", False))},
-        config_schema=PolicyConfigSchema(properties={"requireDataProtection": {"type": "boolean", "default": False}}),
-    ))
-    return policies
+    return [policy(rule) for rule in checks.RULES.values()]
 
 
 POLICIES = build_policies()

@@ -117,6 +117,7 @@ def test_workflow_role_grants_exactly_what_the_definition_calls(dev_stack):
     job = dev_stack.one("aws:glue/job:Job").outputs["name"]
     crawler = dev_stack.one("aws:glue/crawler:Crawler").outputs["name"]
     topic = dev_stack.one("aws:sns/topic:Topic").outputs["arn"]
+    bucket = dev_stack.one("aws:s3/bucket:Bucket", "data").inputs["bucket"]
     exact = {
         "glue": {
             "StartJobRun": f"arn:aws:glue:{REGION}:{ACCOUNT}:job/{job}",
@@ -127,12 +128,16 @@ def test_workflow_role_grants_exactly_what_the_definition_calls(dev_stack):
             "GetCrawler": f"arn:aws:glue:{REGION}:{ACCOUNT}:crawler/{crawler}",
         },
         "sns": {"Publish": topic},
+        "s3": {"GetObject": f"arn:aws:s3:::{bucket}/etl-ttt-demo/output/data_analytics_team_folder/top-customers-staging/summaries/*"},
+        "events": {"PutEvents": f"arn:aws:events:{REGION}:{ACCOUNT}:event-bus/default"},
     }
+    (bus,) = [s for s in grants["Statement"] if "events:PutEvents" in s["Action"]]
+    assert bus["Condition"] == {"StringEquals": {"events:source": "etl-ttt-demo.dedup"}}
     needed = service_calls(definition)
     assert needed, "no service calls found in the definition"
     for service, action in needed:
         assert granted.get(f"{service}:{action}") == {exact[service][action]}, f"{service}:{action}"
-    service_actions = {a for a in granted if a.split(":")[0] in ("glue", "sns", "states")}
+    service_actions = {a for a in granted if a.split(":")[0] in ("glue", "sns", "states", "s3", "events")}
     assert service_actions == {f"{s}:{a}" for s, a in needed}, "grants beyond what the definition calls"
     assert not [a for a in granted if a == "*" or a.endswith(":*")]
 

@@ -9,8 +9,9 @@ each is a test-fixture patch of the emulator, never a change to the definition:
 2. aws-sdk errors are named ``glue.X``; AWS names them ``Glue.X``.
 3. A finished crawl's ``LastCrawl.Status`` is ``COMPLETED``; AWS's API model
    allows only SUCCEEDED / CANCELLED / FAILED (checked below against botocore).
-4. aws-sdk task results keep botocore's Python datetimes, which the
-   interpreter then cannot serialise; AWS hands the state JSON (ISO strings).
+4. aws-sdk task results keep botocore's Python datetimes and streams, which the
+   interpreter then cannot serialise; AWS hands the state JSON (ISO strings, and
+   an S3 GetObject ``Body`` as a string).
 
 Sleeps of the interpreter (retry intervals, .sync polling) are shortened so the
 suite stays fast; the definition's intervals are checked separately.
@@ -86,6 +87,11 @@ def _patched_eval_integration_pattern():
     return namespace["_eval_integration_pattern"]
 
 
+def _as_state_json(value):
+    """What AWS puts in the state for a value JSON can't hold: a datetime as ISO text, a body as text."""
+    return value.read().decode() if hasattr(value, "read") else value.isoformat()
+
+
 @pytest.fixture
 def aws(monkeypatch):
     monkeypatch.setattr(
@@ -108,7 +114,7 @@ def aws(monkeypatch):
 
     def sdk_eval_as_json(self, env, *args, **kwargs):  # moto defect 4
         original_sdk_eval(self, env, *args, **kwargs)
-        env.stack.append(json.loads(json.dumps(env.stack.pop(), default=lambda o: o.isoformat())))
+        env.stack.append(json.loads(json.dumps(env.stack.pop(), default=_as_state_json)))
 
     monkeypatch.setattr(sdk_task, "_eval_service_task", sdk_eval_as_json)
     # Waits and retry intervals pass in a tick; a tick is when running crawls move on.

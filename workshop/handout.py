@@ -8,7 +8,10 @@ the account and region the class runs in.
 from __future__ import annotations
 
 import html
+import os
 import re
+import shutil
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
@@ -18,6 +21,11 @@ from builders.layout import bucket_layout
 from builders.names import physical_names
 from builders.settings import Settings
 from workshop.roster import Student
+
+
+class OutputError(ValueError):
+    """The handouts can't be written where asked; nothing was written."""
+
 
 TABLE_PREFIX = "ml_final_"
 FORMATS = ("md", "html")
@@ -131,25 +139,60 @@ pre{{background:#f4f4f4;padding:.6em;overflow-x:auto}}@media print{{a{{color:bla
 """
 
 
+def _staging(out_dir: Path) -> Path:
+    """A new folder in or next to ``out_dir`` to write into, proving the place writable before any work;
+    OutputError (naming --out) when ``out_dir`` is not a folder or nothing can be written there."""
+    if out_dir.exists() and not out_dir.is_dir():
+        raise OutputError(f"--out {out_dir}: exists and is not a folder; name a folder (new or of earlier handouts)")
+    parent = out_dir  # the folder itself when it exists (its parent may be read-only), else its nearest ancestor
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    if not parent.is_dir():
+        raise OutputError(f"--out {out_dir}: {parent} is not a folder")
+    try:
+        return Path(tempfile.mkdtemp(prefix=".handouts-", dir=parent))
+    except OSError as error:
+        raise OutputError(f"--out {out_dir}: cannot write in {parent} ({error.strerror or error})") from None
+
+
+def check_out_dir(out_dir: Path) -> None:
+    """OutputError unless handouts can be written to ``out_dir`` (checked by writing there)."""
+    os.rmdir(_staging(out_dir))
+
+
 def write_handouts(students: list[Student], out_dir: Path, fmt: str, account: str, region: str,
                    *, settings: Settings | None = None, trail_note: str = "") -> list[Path]:
-    """One file per student (``<stack>.<fmt>``) and an index; returns the paths written."""
+    """One file per student (``<stack>.<fmt>``) and an index; returns the paths written.
+
+    Everything is rendered into a staging folder first; only then are the files moved into
+    ``out_dir`` (each move atomic), so a failure leaves ``out_dir`` as it was. Other files in
+    ``out_dir`` are left alone."""
     if fmt not in FORMATS:
         raise ValueError(f"format {fmt!r} is not one of {', '.join(FORMATS)}")
-    out_dir.mkdir(parents=True, exist_ok=True)
-    render = to_markdown if fmt == "md" else to_html
-    written = []
-    for student in students:
-        path = out_dir / f"{student.stack}.{fmt}"
-        path.write_text(render(page(student, account, region, settings=settings, trail_note=trail_note)),
-                        encoding="utf-8")
-        written.append(path)
-    index = out_dir / f"index.{fmt}"
+    staging = _staging(out_dir)
+    try:
+        render = to_markdown if fmt == "md" else to_html
+        names = []
+        for student in students:
+            names.append(f"{student.stack}.{fmt}")
+            (staging / names[-1]).write_text(
+                render(page(student, account, region, settings=settings, trail_note=trail_note)), encoding="utf-8")
+        names.append(f"index.{fmt}")
+        (staging / names[-1]).write_text(_index(students, fmt), encoding="utf-8")
+        try:
+            out_dir.mkdir(parents=True, exist_ok=True)
+            for name in names:
+                os.replace(staging / name, out_dir / name)
+        except OSError as error:
+            raise OutputError(f"--out {out_dir}: cannot write there ({error.strerror or error})") from None
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return [out_dir / name for name in names]
+
+
+def _index(students: list[Student], fmt: str) -> str:
     if fmt == "md":
-        body = "# Handouts\n\n" + "".join(f"- [{s.stack}]({s.stack}.md)\n" for s in students)
-    else:
-        items = "".join(f'<li><a href="{html.escape(s.stack)}.html">{html.escape(s.name)}</a></li>\n' for s in students)
-        body = f'<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><title>Handouts</title></head>' \
-               f"<body><h1>Handouts</h1><ul>\n{items}</ul></body></html>\n"
-    index.write_text(body, encoding="utf-8")
-    return [*written, index]
+        return "# Handouts\n\n" + "".join(f"- [{s.stack}]({s.stack}.md)\n" for s in students)
+    items = "".join(f'<li><a href="{html.escape(s.stack)}.html">{html.escape(s.name)}</a></li>\n' for s in students)
+    return (f'<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><title>Handouts</title></head>'
+            f"<body><h1>Handouts</h1><ul>\n{items}</ul></body></html>\n")

@@ -13,6 +13,8 @@ pass ``builders.settings.parse_settings``, all reported at once.
 
 from __future__ import annotations
 
+import ipaddress
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -56,6 +58,60 @@ RESERVED = {
     "sharedTrailName": "--trail-name",
     "triggerSource": "--trigger-source",
 }
+
+
+# Pulumi stack names: letters, digits, '-', '_', '.', at most 100 (pulumi/pulumi sdk/go/common/tokens,
+# ValidateStackName; the same rule tests/test_workshop_roster.py holds student stacks to).
+_STACK_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,100}$")
+# CloudTrail trail names (CreateTrail, InvalidTrailNameException): ASCII letters, digits, '.', '_', '-';
+# start and end with a letter or digit; 3 to 128 characters; no two of '._-' in a row; not an IP address.
+_TRAIL_NAME = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9]|[._-](?=[A-Za-z0-9])){1,126}[A-Za-z0-9]$")
+# AWS region codes: eu-west-1, us-gov-west-1, cn-north-1, eusc-de-east-1.
+_REGION = re.compile(r"^[a-z]{2,4}(?:-[a-z]+)+-[0-9]{1,2}$")
+
+
+def option_problems(options: ClassOptions) -> list[str]:
+    """What is wrong with the class's own options (the same for every student), each named by its flag."""
+    problems = []
+    if not _REGION.match(options.region):
+        problems.append(f"--region {options.region!r} is not an AWS region code (e.g. eu-west-1)")
+    if not (len(options.account) == 12 and options.account.isascii() and options.account.isdigit()):
+        problems.append(f"--account {options.account!r} is not a 12-digit AWS account id")
+    if options.trail_mode == "shared":
+        if not _STACK_NAME.match(options.trail_stack):
+            problems.append(f"--trail-stack {options.trail_stack!r} is not a Pulumi stack name "
+                            "(1 to 100 letters, digits, '-', '_' or '.')")
+        if not _TRAIL_NAME.match(options.trail_name) or _is_ip(options.trail_name):
+            problems.append(f"--trail-name {options.trail_name!r} is not a CloudTrail trail name (3 to 128 "
+                            "letters, digits, '.', '_' or '-', starting and ending with a letter or digit, no two "
+                            "of '._-' in a row, not an IP address)")
+    problems += [f"--set {key}: set per class by the workshop command; use {flag}"
+                 for key, flag in RESERVED.items() if key in options.extra]
+    return problems
+
+
+def _is_ip(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
+
+
+def class_problems(options: ClassOptions) -> list[str]:
+    """Every problem of the class's options and of the settings every student shares, each said once."""
+    try:
+        parse_settings(class_settings(options))
+    except SettingsError as error:
+        return option_problems(options) + list(error.problems)
+    return option_problems(options)
+
+
+def check_class(options: ClassOptions) -> None:
+    """PlanError listing every class-wide problem (for commands that take a class size, not a roster)."""
+    problems = class_problems(options)
+    if problems:
+        raise PlanError(problems)
 
 
 def class_bucket_prefix(stack_prefix: str = STACK_PREFIX) -> str:
@@ -112,12 +168,10 @@ class PlanError(ValueError):
         super().__init__(f"{len(problems)} problem(s) in the class plan:\n" + "\n".join(f"  - {p}" for p in problems))
 
 
-def student_settings(student: Student, options: ClassOptions) -> dict[str, str]:
-    """The pipeline settings of one student's stack (config keys without namespace)."""
+def class_settings(options: ClassOptions) -> dict[str, str]:
+    """The pipeline settings every student's stack shares (config keys without namespace)."""
     values = {
         "environment": "workshop",
-        "owner": student.owner_tag,
-        "notificationEmail": student.email,
         "triggerSource": options.trigger_source,
         "trailMode": options.trail_mode,
         # Workshop stacks leave nothing behind on destroy.
@@ -127,6 +181,11 @@ def student_settings(student: Student, options: ClassOptions) -> dict[str, str]:
         values["sharedTrailName"] = options.trail_name
     values.update(options.extra)
     return values
+
+
+def student_settings(student: Student, options: ClassOptions) -> dict[str, str]:
+    """The pipeline settings of one student's stack (config keys without namespace)."""
+    return {**class_settings(options), "owner": student.owner_tag, "notificationEmail": student.email}
 
 
 def trail_settings(options: ClassOptions) -> dict[str, str]:
@@ -147,10 +206,17 @@ def only(plan: ClassPlan, stacks: list[str]) -> ClassPlan:
     return ClassPlan(plan.options, trail, [spec for spec in plan.students if spec.stack in stacks])
 
 
-def plan_class(students: list[Student], options: ClassOptions) -> ClassPlan:
-    """The stacks of the class, or PlanError naming every clash and invalid setting."""
-    problems: list[str] = [f"--set {key}: set per class by the workshop command; use {flag}"
-                           for key, flag in RESERVED.items() if key in options.extra]
+def plan_class(students: list[Student], options: ClassOptions, source: str = "roster") -> ClassPlan:
+    """The stacks of the class, or PlanError naming every clash and invalid setting (a student's by
+    ``<source>:<line> (<name>)``, ``source`` being the roster file)."""
+
+    def where(student: Student) -> str:
+        return f"{source}:{student.line} ({student.name})"
+
+    problems = class_problems(options)
+    if option_problems(options):
+        raise PlanError(problems)  # names built from bad options would only repeat them for every student
+    shared = set(problems)
     specs = []
     owners: dict[tuple[str, str], str] = {}
     for student in students:
@@ -158,28 +224,27 @@ def plan_class(students: list[Student], options: ClassOptions) -> ClassPlan:
         try:
             parse_settings(values)
         except SettingsError as error:
-            problems.extend(f"line {student.line} ({student.name}): {p}" for p in error.problems)
+            # What is wrong for the whole class was said once above.
+            problems.extend(f"{where(student)}: {p}" for p in error.problems if p not in shared)
         try:
             physical = physical_names(student.stack, options.account, options.region,
                                       data_bucket=values.get("dataBucketName") or None,
                                       database=values.get("databaseName") or None).as_dict()
         except ValueError as error:
-            problems.append(f"line {student.line} ({student.name}): {error}")
+            problems.append(f"{where(student)}: {error}")
             continue
         if options.trail_mode == "shared" and not physical["data_bucket"].startswith(class_bucket_prefix()):
-            problems.append(f"line {student.line} ({student.name}): data bucket {physical['data_bucket']!r} does not "
+            problems.append(f"{where(student)}: data bucket {physical['data_bucket']!r} does not "
                             f"start with {class_bucket_prefix()!r}, so the class trail would not see its uploads; "
                             "leave dataBucketName unset")
         for kind, name in physical.items():
             # Compare within the namespace AWS checks: all roles share one, buckets are global.
             key = (NAMESPACES.get(kind, kind), name.lower() if kind == "data_bucket" else name)
             if key in owners:
-                problems.append(f"line {student.line} ({student.name}): {kind} {name!r} is also {owners[key]}'s")
+                problems.append(f"{where(student)}: {kind} {name!r} is also {owners[key]}'s")
             owners[key] = student.stack
         specs.append(StackSpec(student.stack, REPO, PIPELINE_PROJECT,
                                _full(PIPELINE_PROJECT, values, options.region), student))
-    if options.trail_mode == "shared" and not options.trail_name:
-        problems.append("the shared trail needs a name (--trail-name)")
     stacks = [s.stack for s in specs]
     if options.trail_mode == "shared" and options.trail_stack in stacks:
         problems.append(f"the trail stack {options.trail_stack!r} has the name of a student stack; choose another --trail-stack")

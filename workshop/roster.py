@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from builders.names import short_hash
+from workshop.terminal import describe, unsafe
 
 STACK_PREFIX = "student-"
 """Every student stack is ``student-<slug>``; the shared trail watches the buckets this implies."""
@@ -58,9 +59,13 @@ class Student:
 
     @property
     def owner_tag(self) -> str:
-        """The name as an AWS tag value (letters, digits, spaces and ``_.:/=+-@`` only)."""
-        cleaned = re.sub(r"\s+", " ", _TAG_UNSAFE.sub(" ", self.name)).strip()
-        return cleaned[:256] or self.email
+        """The name as an AWS tag value (letters, digits, spaces and ``_.:/=+-@`` only); the e-mail, then
+        the stack name, where nothing of the name is left."""
+        for text in (self.name, self.email):
+            cleaned = re.sub(r"\s+", " ", _TAG_UNSAFE.sub(" ", text)).strip()
+            if cleaned:
+                return cleaned[:256]
+        return self.stack  # letters, digits and '-' only
 
 
 # Letters NFKD does not decompose into an ASCII base letter.
@@ -101,8 +106,12 @@ def load_roster(path: str | Path) -> list[Student]:
         text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
         raise RosterError([Problem(str(path), 0, 0, "roster file not found")]) from None
+    except IsADirectoryError:
+        raise RosterError([Problem(str(path), 0, 0, "is a directory; give the roster's CSV file")]) from None
     except UnicodeDecodeError as error:
         raise RosterError([Problem(str(path), 1, 1, f"not UTF-8 text ({error.reason}); save the roster as CSV UTF-8")]) from None
+    except OSError as error:  # permissions, a symlink loop, a device, ...
+        raise RosterError([Problem(str(path), 0, 0, f"cannot be read ({error.strerror or error})")]) from None
     return parse_roster(text, str(path))
 
 
@@ -118,7 +127,7 @@ def parse_roster(text: str, path: str = "students.csv") -> list[Student]:
     columns: dict[str, int] = {}
     students: list[Student] = []
     line_end = 0
-    for row in reader:
+    for row in _rows(reader, path):
         line = line_end + 1
         line_end = reader.line_num
         if not row or all(not cell.strip() for cell in row) or row[0].lstrip().startswith("#"):
@@ -147,6 +156,28 @@ def parse_roster(text: str, path: str = "students.csv") -> list[Student]:
     return students
 
 
+def _rows(reader, path: str):
+    """The reader's rows; a CSV error (a field over the size limit, ...) as a problem on its line."""
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as error:
+            raise RosterError([Problem(path, reader.line_num, 1, f"not readable as CSV: {error}")]) from None
+        yield row
+
+
+def _invisible(text: str) -> str | None:
+    """Why a name can't be used as is: its first control, format (bidi override, zero-width) or
+    separator character, which would reorder or hide text wherever the name is shown."""
+    for position, char in enumerate(text, start=1):
+        if char not in "\t\r\n" and unsafe(char):  # tabs and line breaks fold into spaces
+            return (f"name contains the invisible or control character {describe(char)} at character "
+                    f"{position}; remove it")
+    return None
+
+
 def _student(row: list[str], line: int, columns: dict[str, int], path: str, problems: list[Problem]) -> Student | None:
     needed = max(columns.values()) + 1
     if len(row) < needed:
@@ -164,8 +195,8 @@ def _student(row: list[str], line: int, columns: dict[str, int], path: str, prob
     elif len(name) > NAME_MAX:
         problems.append(Problem(path, line, name_col, f"name longer than {NAME_MAX} characters"))
         ok = False
-    elif any(unicodedata.category(ch) == "Cc" for ch in name):
-        problems.append(Problem(path, line, name_col, "name contains control characters"))
+    elif _invisible(row[columns["name"]]):
+        problems.append(Problem(path, line, name_col, _invisible(row[columns["name"]])))
         ok = False
     if not email:
         problems.append(Problem(path, line, email_col, f"empty e-mail for {name or 'this student'!r}"))
