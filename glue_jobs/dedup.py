@@ -107,21 +107,22 @@ def load_csv(engine: DuckDBEngine, path: Path, cfg: DedupConfig, table: str = "i
                 f"columns = {columns}, delim = ?, quote = '\"', escape = '\"', strict_mode = true, "
                 f"null_padding = false, max_line_size = {MAX_RECORD_BYTES})", [literal_path, cfg.delimiter])
     except Exception as e:  # duckdb.InvalidInputException and friends
+        import duckdb
+
         text = str(e)
         if "unicode" in text.lower() or "utf" in text.lower():
             with path.open("rb") as f:  # past the first 64 KB checked above: find the line
                 check_utf8(iter_file(f), source)
-        raise InputError(f"{source}: malformed CSV, {_csv_problem(path, cfg, text)}") from None
+        with path.open("r", encoding="utf-8-sig", errors="replace", newline="") as f:
+            problem = find_csv_problem(f, cfg.delimiter)
+        if problem is None and not isinstance(e, duckdb.InvalidInputException):
+            raise  # not the file's fault (memory, disk, an interrupted query): not a user error
+        raise InputError(f"{source}: malformed CSV, {problem or _duckdb_cause(text)}") from None
     return table
 
 
-def _csv_problem(path: Path, cfg: DedupConfig, duckdb_error: str) -> str:
-    """The line and cause of a CSV that DuckDB refused: found by Python's csv reader,
-    else taken from DuckDB's message."""
-    with path.open("r", encoding="utf-8-sig", errors="replace", newline="") as f:
-        problem = find_csv_problem(f, cfg.delimiter)
-    if problem:
-        return problem
+def _duckdb_cause(duckdb_error: str) -> str:
+    """Line and cause from DuckDB's CSV error, where Python's reader found nothing wrong."""
     line = re.search(r"CSV Error on Line: (\d+)", duckdb_error)
     lines = [ln.strip() for ln in duckdb_error.strip().splitlines() if ln.strip()]
     cause = next((ln for ln in lines[1:] if not ln.startswith(("Original Line", "Possible fixes", "*"))

@@ -1,6 +1,11 @@
 """Input columns of any name are safe on both engines (issue 10): the same file with columns named
-like the job's own SQL aliases, SQL words, quotes, backticks, dots and spaces gives the same
-clusters on DuckDB and on Spark (Glue 5.0's 3.5), and every record comes out with its values."""
+like the job's own SQL aliases, SQL words, quotes, backticks, dots and spaces goes through the
+pipeline's SQL (standardise, matches, survivors) on DuckDB and on Spark (Glue 5.0's 3.5) with
+every record and value kept and the same survivors.
+
+On Spark the model step is replaced by DuckDB's clusters (a view of the same unique_id ->
+cluster_id pairs): Splink on Spark is compared with DuckDB in test_dedup_spark.py; what this
+test checks is the job's own SQL around it, in seconds instead of minutes."""
 from __future__ import annotations
 
 import pytest
@@ -30,8 +35,11 @@ def awkward_csv(tmp_path_factory):
     return path
 
 
-def test_awkward_column_names_give_the_same_result_on_duckdb_and_spark(awkward_csv, tmp_path):
+def test_awkward_column_names_give_the_same_result_on_duckdb_and_spark(awkward_csv, tmp_path, monkeypatch):
     from pyspark.sql import SparkSession
+
+    import glue_jobs.pipeline as pipeline
+    from glue_jobs.model import ModelReport
 
     cfg = load_config(SETTINGS)
     duck = DuckDBEngine()
@@ -42,6 +50,8 @@ def test_awkward_column_names_give_the_same_result_on_duckdb_and_spark(awkward_c
         header + ["match_id"]
     assert sorted(tuple("" if v is None else v for v in r[:-1]) for r in got) == sorted(map(tuple, rows))
     duck_clusters = {r[header.index("c_customer_id")]: r[-1] for r in got}
+    duck_survivors = {r[header.index("c_customer_id")] for r in
+                      duck.con.execute(f"SELECT * FROM {res.survivors_table}").fetchall()}
 
     spark = (SparkSession.builder.master("local[2]").appName("dedup-columns")
              .config("spark.sql.shuffle.partitions", "4").config("spark.ui.enabled", "false")
@@ -53,14 +63,21 @@ def test_awkward_column_names_give_the_same_result_on_duckdb_and_spark(awkward_c
               .option("escape", '"').csv(str(awkward_csv)))
         assert df.columns == header
         df.createOrReplaceTempView("input_raw")
+        pairs = spark.createDataFrame(sorted(duck_clusters.items()), "unique_id string, cluster_id string")
+        pairs.createOrReplaceTempView("duckdb_clusters")
+        monkeypatch.setattr(pipeline, "run_splink", lambda *a, **k: ("duckdb_clusters", ModelReport()))
         sres = deduplicate(SparkEngine(spark), cfg, "input_raw", source=str(awkward_csv))
         matches = spark.table(sres.matches_table)
         assert matches.columns == header + ["match_id"]
         spark_clusters = {r["c_customer_id"]: r["match_id"] for r in matches.collect()}
+        assert sorted(tuple("" if v is None else v for v in r[:-1]) for r in matches.collect()) == \
+            sorted(map(tuple, rows))
         survivors = spark.table(sres.survivors_table)
         assert survivors.columns == header
-        assert survivors.count() == sres.clusters == res.clusters
+        assert sres.clusters == res.clusters
+        spark_survivors = {r["c_customer_id"] for r in survivors.collect()}
     finally:
         spark.stop()
     assert partition(spark_clusters) == partition(duck_clusters)
+    assert spark_survivors == duck_survivors
     assert res.duplicates_removed > 20
