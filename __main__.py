@@ -28,7 +28,8 @@ from components import (
     Workflow,
     WorkflowArgs,
 )
-from components.encryption import Encryption, EncryptionArgs
+from components.encryption import HASH_PATTERN, Encryption, EncryptionArgs
+from glue_jobs.contract import job_log_groups
 
 settings = load_settings()
 project, stack = pulumi.get_project(), pulumi.get_stack()
@@ -56,6 +57,11 @@ encryption = Encryption(
     EncryptionArgs(
         arns=arns,
         security_configuration_name=names.security_configuration,
+        log_groups=[
+            *job_log_groups(names.glue_job_role, f"{names.security_configuration}-{HASH_PATTERN}"),
+            f"/aws-glue/crawlers-role/{names.crawler_role}-{names.security_configuration}-{HASH_PATTERN}",
+            f"/aws/vendedlogs/states/{names.state_machine}",
+        ],
         s3_encryption=settings.encryption,
         s3_kms_key_arn=settings.kms_key_arn or None,
         # Retained data must stay readable: keep the stack key if it encrypts the data bucket.
@@ -148,7 +154,7 @@ job = DedupJob(
         matches_prefix=layout.matches,
         staging_prefix=layout.staging,
         scripts_prefix=layout.scripts,
-        matcher=settings.matcher,
+        job_engine=settings.job_engine,
         output_format=settings.output_format,
         worker_type=settings.job_worker_type,
         workers=settings.job_workers,
@@ -159,8 +165,6 @@ job = DedupJob(
         kms_key_arn=encryption.key_arn,
         data_key_arn=encryption.bucket_key_arn,
         log_retention_days=settings.log_retention_days,
-        database_name=names.database,
-        findmatches_table=settings.findmatches_table or None,
     ),
     opts=on_data_bucket,
 )

@@ -68,41 +68,63 @@ def _kms(*key_arns: str | None) -> list[dict]:
     return [allow("UseKeys", ["kms:Decrypt", "kms:GenerateDataKey"], keys if len(keys) > 1 else keys[0])]
 
 
+def _log_group(arns: Arns, name: str) -> str:
+    """The ARN of exactly one log group (``Arns.log_groups`` is a prefix pattern)."""
+    return arns.log_groups(name).removesuffix("*")
+
+
 def glue_job_policy(
     arns: Arns,
     *,
     bucket: str,
-    read_prefixes: list[str],
-    write_prefixes: list[str],
+    input_prefix: str,
+    scripts_prefix: str,
+    staging_prefix: str,
+    publish_prefixes: list[str],
+    log_groups: list[str],
     kms_key_arn: str | None = None,
     data_key_arn: str | None = None,
-    database: str | None = None,
 ) -> dict:
-    """The dedup job: read the uploads and its script, write its output folders, log, publish its metrics."""
+    """The dedup job, derived from what it calls (``tests/test_glue_run_path.py`` records
+    every call of a run on both engines and evaluates it against this document):
+
+    * the upload: HeadObject, GetObject (``IfMatch``, the version it validated);
+    * its script, module zip (Glue loads them with the role) and settings: GetObject;
+    * the run's staging prefix: PutObject (uploads, multipart included), HeadObject
+      (copy source), DeleteObject (cleanup), ListBucket; Spark's checkpoints there too,
+      and the ``<dir>_$folder$`` markers Hadoop's S3 file systems write, the staging
+      folder's own marker included;
+    * the published folders: ListBucket, CopyObject (PutObject), DeleteObject;
+    * its two log groups (``contract.job_log_groups``); PutMetricData (``--enable-metrics``);
+    * the keys of its security configuration (AWS Glue guide, "Setting up encryption":
+      the role uses the CloudWatch and bookmark key) and of SSE-KMS data.
+
+    No ListBucket on the upload folder: a missing upload is then a 403, which the job
+    reports as "not found or not readable".
+    """
+    staging = arns.objects(bucket, staging_prefix)
     statements = [
-        allow("ReadInputsAndScript", ["s3:GetObject"], [arns.objects(bucket, p) for p in read_prefixes]),
+        allow("ReadUpload", ["s3:GetObject"], arns.objects(bucket, input_prefix)),
+        allow("ReadScriptModulesSettings", ["s3:GetObject"], arns.objects(bucket, scripts_prefix)),
         allow(
-            "WriteOutputs",
+            "StageRun",
             ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"],
-            [arns.objects(bucket, p) for p in write_prefixes],
+            [staging, f"{arns.bucket(bucket)}/{staging_prefix.rstrip('/')}_$folder$"],
         ),
-        _list_prefixes(arns, bucket, read_prefixes + write_prefixes),
+        allow(
+            "PublishOutputs",
+            ["s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"],
+            [arns.objects(bucket, p) for p in publish_prefixes],
+        ),
+        _list_prefixes(arns, bucket, [*publish_prefixes, staging_prefix]),
         allow(
             "JobLogs",
-            ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents", "logs:AssociateKmsKey"],
-            [arns.log_groups("/aws-glue/jobs")],
+            ["logs:CreateLogGroup", "logs:AssociateKmsKey", "logs:CreateLogStream", "logs:PutLogEvents"],
+            [arn for g in log_groups for arn in (_log_group(arns, g), f"{_log_group(arns, g)}:*")],
         ),
         # --enable-metrics; PutMetricData takes no resource, the namespace condition narrows it.
         allow("JobMetrics", ["cloudwatch:PutMetricData"], "*", {"StringEquals": {"cloudwatch:namespace": "Glue"}}),
     ]
-    if database:
-        statements.append(
-            allow(
-                "ReadCatalogInput",
-                ["glue:GetDatabase", "glue:GetTable", "glue:GetPartitions"],
-                [arns.glue_catalog(), arns.glue_database(database), arns.glue_tables(database)],
-            )
-        )
     statements.extend(_kms(kms_key_arn, data_key_arn))
     return document(*statements)
 
@@ -116,7 +138,12 @@ def crawler_policy(
     kms_key_arn: str | None = None,
     data_key_arn: str | None = None,
 ) -> dict:
-    """The crawler: read the published folder, maintain its tables in the database, log."""
+    """The crawler: read the published folder, maintain its tables in the database, log.
+
+    Its calls are those AWS documents for an S3 crawler (``tests/test_glue_run_path.py``
+    evaluates them against this document): ListObjectsV2 and GetObject on the target,
+    Get/Create/Update of tables and partitions in its database, its log streams, and
+    the stack key for its encrypted logs (security configuration)."""
     return document(
         allow("ReadPublishedCustomers", ["s3:GetObject"], arns.objects(bucket, output_prefix)),
         _list_prefixes(arns, bucket, [output_prefix]),
@@ -297,12 +324,12 @@ KEY_ADMIN_ACTIONS = [
 ]
 
 
-def kms_key_policy(arns: Arns, *, trail_arns: list[str] | None = None) -> dict:
+def kms_key_policy(arns: Arns, *, log_groups: list[str], trail_arns: list[str] | None = None) -> dict:
     """The stack key. The account administers it through IAM; AWS services that must
     encrypt with it may, each with the condition AWS documents for it:
 
-    * CloudWatch Logs (encrypted log groups): only for this account's log groups
-      (encryption context ``aws:logs:arn``).
+    * CloudWatch Logs: only for the stack's own log groups, ``log_groups`` (names,
+      ``*``/``?`` allowed), through the encryption context ``aws:logs:arn``.
     * CloudWatch alarms publishing to the encrypted failure topic: this account only.
     * CloudTrail, when trail logs are encrypted: only for the named trails.
     """
@@ -321,7 +348,7 @@ def kms_key_policy(arns: Arns, *, trail_arns: list[str] | None = None) -> dict:
             "Principal": {"Service": f"logs.{arns.region}.amazonaws.com"},
             "Action": ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*"],
             "Resource": "*",
-            "Condition": {"StringLike": {"kms:EncryptionContext:aws:logs:arn": arns.log_groups("")}},
+            "Condition": {"StringLike": {"kms:EncryptionContext:aws:logs:arn": [_log_group(arns, g) for g in log_groups]}},
         },
         {
             "Sid": "CloudWatchAlarmsPublish",

@@ -19,10 +19,10 @@ from typing import Any, Mapping
 
 from builders import names
 from builders.layout import bucket_layout
+from glue_jobs.contract import JOB_ENGINES
 
 TRIGGER_SOURCES = ("cloudtrail", "s3-eventbridge")
 TRAIL_MODES = ("per-stack", "shared", "none")
-MATCHERS = ("splink", "findmatches")
 OUTPUT_FORMATS = ("csv", "parquet")
 WORKER_TYPES = ("G.1X", "G.2X", "G.4X", "G.8X")
 EXECUTION_CLASSES = ("STANDARD", "FLEX")
@@ -74,8 +74,7 @@ class Settings:
     trigger_source: str = "cloudtrail"
     trail_mode: str = "per-stack"
     shared_trail_name: str = ""
-    matcher: str = "splink"
-    findmatches_table: str = ""
+    job_engine: str = "auto"
     output_format: str = "csv"
     job_worker_type: str = "G.1X"
     job_workers: int = 2
@@ -96,11 +95,6 @@ class Settings:
     protect_data: bool = True
     data_access_logs: bool = False
     data_access_log_expiration_days: int = 90
-
-    @property
-    def glue_version(self) -> str:
-        # FindMatches runs only on Glue 2.0, which reached end of life on 2026-04-01.
-        return "2.0" if self.matcher == "findmatches" else "5.0"
 
 
 def config_key(attr: str) -> str:
@@ -211,7 +205,7 @@ _INT_RANGES = {
 _CHOICES = {
     "trigger_source": TRIGGER_SOURCES,
     "trail_mode": TRAIL_MODES,
-    "matcher": MATCHERS,
+    "job_engine": JOB_ENGINES,
     "output_format": OUTPUT_FORMATS,
     "job_worker_type": WORKER_TYPES,
     "job_execution_class": EXECUTION_CLASSES,
@@ -306,7 +300,6 @@ _CHECKS: list[tuple[tuple[str, ...], Any]] = [
     (("watchedPrefix", "outputPrefix"), _layout),
     (("dataBucketName",), _bucket),
     (("databaseName",), lambda s: _glue_name("databaseName", s.database_name)),
-    (("findmatchesTable",), lambda s: _glue_name("findmatchesTable", s.findmatches_table)),
     (("owner",), lambda s: _tag("owner", s.owner)),
     (("environment",), lambda s: _tag("environment", s.environment)),
     (("trailMode", "triggerSource"), lambda s: _one(
@@ -342,20 +335,9 @@ _CHECKS: list[tuple[tuple[str, ...], Any]] = [
         s.kms_key_arn and not _KMS_KEY_ARN_RE.fullmatch(s.kms_key_arn)
         and f"kmsKeyArn: {_shown(s.kms_key_arn)} is not a KMS key ARN (arn:aws:kms:<region>:<account>:key/<key id>; "
             "an alias ARN can't be granted in IAM policies)")),
-    (("matcher", "findmatchesTable"), lambda s: _one(
-        s.matcher == "findmatches" and not s.findmatches_table
-        and "findmatchesTable: required with matcher 'findmatches' (the catalog table of customers "
-            "the ML transform learns from, e.g. the lab's crawled customer table)")),
-    (("matcher", "findmatchesTable"), lambda s: _one(
-        s.findmatches_table and s.matcher != "findmatches"
-        and f"findmatchesTable: used only with matcher 'findmatches' (matcher is {s.matcher!r}, which would "
-            "ignore it); remove it or set matcher 'findmatches'")),
     (("jobExecutionClass", "jobWorkerType"), lambda s: _one(
         s.job_execution_class == "FLEX" and s.job_worker_type not in ("G.1X", "G.2X")
         and f"jobExecutionClass: FLEX runs only on G.1X and G.2X workers, not {s.job_worker_type}")),
-    (("jobExecutionClass", "matcher"), lambda s: _one(
-        s.job_execution_class == "FLEX" and s.matcher == "findmatches"
-        and "jobExecutionClass: FLEX needs Glue 3.0 or later; matcher 'findmatches' runs on Glue 2.0")),
     (("jobWorkers", "jobWorkerType"), lambda s: _one(
         s.job_workers > _MAX_WORKERS.get(s.job_worker_type, 299)
         and f"jobWorkers: {s.job_workers} is more than Glue allows for {s.job_worker_type} workers "

@@ -18,6 +18,12 @@ from dataclasses import dataclass
 from builders.completion_event import DETAIL_TYPE, SOURCE, CompletionEvent, intrinsic_string
 
 JOB_TASK = "Run dedup job"
+START_THROTTLED = "Job start throttled?"
+COUNT_START = "Count job starts"
+FIRST_RESTART = "First job restart"
+NEXT_RESTART = "Next job restart"
+WAIT_RESTART = "Wait before job restart"
+START_FAILED = "Job start failed"
 START_CRAWLER = "Start crawler"
 INIT_POLL = "Start polling crawler"
 WAIT_CRAWL = "Wait for crawl"
@@ -87,6 +93,18 @@ CRAWLER_RUNNING_RETRY = RetryPolicy(interval_seconds=30, max_attempts=10, backof
 TRANSIENT_RETRY = RetryPolicy(interval_seconds=5, max_attempts=4, backoff_rate=2.0, max_delay_seconds=60)
 TRANSIENT_ERRORS = glue_errors("ThrottlingException", "InternalServiceException", "OperationTimeoutException")
 
+# glue:startJobRun.sync reports a throttled StartJobRun as Glue.AWSGlueException,
+# the throttling only in the cause: "Rate exceeded (Service: AWSGlue; Status Code:
+# 400; Error Code: ThrottlingException; ...)" (AWS Knowledge Center, "Glue
+# throttling rate exceeded"). A Retrier can't look at the cause, so the job task
+# catches AWSGlueException and a Choice restarts it only when the cause says
+# throttling, at most START_THROTTLE_RESTARTS times, each after a random 5-60 s.
+# A run that started and failed is States.TaskFailed: never caught here.
+START_THROTTLE_ERROR = "Glue.AWSGlueException"
+START_THROTTLE_CAUSES = ("*Error Code: ThrottlingException*", "Rate exceeded*")
+START_THROTTLE_RESTARTS = 6
+START_THROTTLE_WAIT_SECONDS = (5, 60)
+
 
 @dataclass(frozen=True)
 class WorkflowSpec:
@@ -108,6 +126,54 @@ class WorkflowSpec:
 
 def _catch_all() -> list[dict]:
     return [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": NOTIFY}]
+
+
+def _job_start_restarts() -> dict:
+    """The states that restart a throttled job start (see START_THROTTLE_ERROR)."""
+    low, high = START_THROTTLE_WAIT_SECONDS
+    return {
+        START_THROTTLED: {
+            "Type": "Choice",
+            "Comment": "Only a throttled StartJobRun is started again: no run exists yet",
+            "Choices": [
+                {
+                    "Or": [{"Variable": "$.startError.Cause", "StringMatches": c} for c in START_THROTTLE_CAUSES],
+                    "Next": COUNT_START,
+                }
+            ],
+            "Default": START_FAILED,
+        },
+        COUNT_START: {
+            "Type": "Choice",
+            "Choices": [
+                {"Variable": "$.startRestarts", "IsPresent": False, "Next": FIRST_RESTART},
+                {"Variable": "$.startRestarts.count", "NumericLessThan": START_THROTTLE_RESTARTS, "Next": NEXT_RESTART},
+            ],
+            "Default": START_FAILED,
+        },
+        FIRST_RESTART: {
+            "Type": "Pass",
+            "Parameters": {"count": 1, "wait.$": f"States.MathRandom({low}, {high})"},
+            "ResultPath": "$.startRestarts",
+            "Next": WAIT_RESTART,
+        },
+        NEXT_RESTART: {
+            "Type": "Pass",
+            "Parameters": {
+                "count.$": "States.MathAdd($.startRestarts.count, 1)",
+                "wait.$": f"States.MathRandom({low}, {high})",
+            },
+            "ResultPath": "$.startRestarts",
+            "Next": WAIT_RESTART,
+        },
+        WAIT_RESTART: {"Type": "Wait", "SecondsPath": "$.startRestarts.wait", "Next": JOB_TASK},
+        START_FAILED: {
+            "Type": "Pass",
+            "Parameters": {"Error.$": "$.startError.Error", "Cause.$": "$.startError.Cause"},
+            "ResultPath": "$.error",
+            "Next": NOTIFY,
+        },
+    }
 
 
 def build_definition(spec: WorkflowSpec) -> dict:
@@ -136,9 +202,13 @@ def build_definition(spec: WorkflowSpec) -> dict:
                     CONCURRENT_RUNS_RETRY.as_asl(glue_errors("ConcurrentRunsExceededException")),
                     TRANSIENT_RETRY.as_asl(TRANSIENT_ERRORS),
                 ],
-                "Catch": _catch_all(),
+                "Catch": [
+                    {"ErrorEquals": [START_THROTTLE_ERROR], "ResultPath": "$.startError", "Next": START_THROTTLED},
+                    *_catch_all(),
+                ],
                 "Next": START_CRAWLER,
             },
+            **_job_start_restarts(),
             START_CRAWLER: {
                 "Type": "Task",
                 "Comment": "Catalog the published customers",

@@ -1,10 +1,14 @@
 """The Glue job that deduplicates the customers (lab: ``ml-lab-notebook-job``).
 
 Its script and modules come from ``glue_jobs/`` and are uploaded as assets, so
-a change to them changes the objects' hashes and redeploys. Glue 5.0 (Spark
-3.5, Python 3.11) with Splink by default; ``matcher=findmatches`` keeps the
-lab's FindMatches ML transform on Glue 2.0, which reached end of life on
-2026-04-01 (its runs can no longer start), and only then creates the transform.
+a change to them changes the objects' hashes and redeploys. Glue
+``contract.GLUE_VERSION`` (5.0: Spark 3.5, Python 3.11) with Splink; ``job_engine``
+picks DuckDB on the driver or Spark (``contract.choose_engine``).
+
+Logs: with the security configuration encrypting CloudWatch logs, Glue writes to
+``/aws-glue/jobs-<role>-<configuration>/error`` and ``/output``
+(``contract.job_log_groups``); the component creates exactly these two, with the
+stack's retention and key, and the role may write only there.
 """
 
 from __future__ import annotations
@@ -35,22 +39,20 @@ class DedupJobArgs:
     matches_prefix: str
     staging_prefix: str
     scripts_prefix: str
-    matcher: str = "splink"
+    job_engine: str = "auto"
     output_format: str = "csv"
     worker_type: str = "G.1X"
     workers: int = 2
     timeout_minutes: int = 60
     max_concurrent_runs: int = 1
     execution_class: str = "STANDARD"
-    security_configuration: pulumi.Input[str] | None = None
+    security_configuration: pulumi.Input[str] = ""
+    """Its name; Glue names the job's log groups after it."""
     kms_key_arn: pulumi.Input[str] | None = None
+    """Encrypts the job's log groups (and the configuration's bookmarks)."""
     data_key_arn: pulumi.Input[str] | None = None
     """The key of the bucket's SSE-KMS encryption, when it has one."""
-    """Encrypts the job's log groups; the job may use it for its S3 writes."""
     log_retention_days: int = 30
-    findmatches_table: str | None = None
-    """The catalog table FindMatches learns from (``matcher=findmatches`` only)."""
-    database_name: str | None = None
     tags: dict[str, str] = field(default_factory=dict)
 
 
@@ -58,7 +60,7 @@ class DedupJob(pulumi.ComponentResource):
     job: aws.glue.Job
     role: aws.iam.Role
     script: aws.s3.BucketObjectv2
-    ml_transform: aws.glue.MLTransform | None = None
+    log_groups: list[aws.cloudwatch.LogGroup]
 
     def __init__(self, name: str, args: DedupJobArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("etl-ttt-demo:dedup:DedupJob", name, None, opts)
@@ -90,19 +92,21 @@ class DedupJob(pulumi.ComponentResource):
             ),
         ]
 
-        write_prefixes = [args.output_prefix, args.matches_prefix, args.staging_prefix]
-        read_prefixes = [args.watched_prefix, args.scripts_prefix]
-        policy = pulumi.Output.all(args.kms_key_arn, args.data_key_arn).apply(
-            lambda keys: json.dumps(
+        log_names = pulumi.Output.from_input(args.security_configuration).apply(
+            lambda sc: contract.job_log_groups(args.role_name, sc)
+        )
+        policy = pulumi.Output.all(args.kms_key_arn, args.data_key_arn, log_names).apply(
+            lambda v: json.dumps(
                 policies.glue_job_policy(
                     arns,
                     bucket=args.bucket,
-                    read_prefixes=read_prefixes,
-                    write_prefixes=write_prefixes,
-                    kms_key_arn=keys[0],
-                    data_key_arn=keys[1],
-                    # The lab's catalog-table input (--source_database/--source_table): the stack's own database.
-                    database=args.database_name,
+                    input_prefix=args.watched_prefix,
+                    scripts_prefix=args.scripts_prefix,
+                    staging_prefix=args.staging_prefix,
+                    publish_prefixes=[args.output_prefix, args.matches_prefix],
+                    log_groups=v[2],
+                    kms_key_arn=v[0],
+                    data_key_arn=v[1],
                 )
             )
         )
@@ -115,47 +119,36 @@ class DedupJob(pulumi.ComponentResource):
             f"writes s3://{args.bucket}/{args.output_prefix}",
         )
 
-        # Glue 5.0 writes to <prefix>/error and <prefix>/output; created here so they have a retention.
-        log_prefix = f"/aws-glue/jobs/{args.job_name}"
         self.log_groups = [
             aws.cloudwatch.LogGroup(
                 f"{name}-{stream}-logs",
-                name=f"{log_prefix}/{stream}",
+                name=log_names.apply(lambda names, i=i: names[i]),
                 retention_in_days=args.log_retention_days,
                 kms_key_id=args.kms_key_arn,
                 tags=tags,
                 opts=child,
             )
-            for stream in ("error", "output")
+            for i, stream in enumerate(("error", "output"))
         ]
 
-        transform_id = None
-        if args.matcher == "findmatches":
-            self.ml_transform = self._find_matches_transform(name, args)
-            transform_id = self.ml_transform.id
-
-        default_arguments = pulumi.Output.from_input(transform_id).apply(
-            lambda tid: {
-                **contract.job_arguments(
-                    output_bucket=args.bucket,
-                    output_prefix=args.output_prefix,
-                    matches_prefix=args.matches_prefix,
-                    staging_prefix=args.staging_prefix,
-                    settings_uri=s3_uri(contract.DEFAULT_SETTINGS_FILE),
-                    output_format=args.output_format,
-                    matcher=args.matcher,
-                    transform_id=tid,
-                ),
-                "--extra-py-files": s3_uri(contract.EXTRA_PY_FILES_ARCHIVE),
-                "--enable-metrics": "true",
-                "--custom-logGroup-prefix": log_prefix,
-            }
-        )
+        default_arguments = {
+            **contract.job_arguments(
+                output_bucket=args.bucket,
+                output_prefix=args.output_prefix,
+                matches_prefix=args.matches_prefix,
+                staging_prefix=args.staging_prefix,
+                settings_uri=s3_uri(contract.DEFAULT_SETTINGS_FILE),
+                output_format=args.output_format,
+                job_engine=args.job_engine,
+            ),
+            "--extra-py-files": s3_uri(contract.EXTRA_PY_FILES_ARCHIVE),
+            "--enable-metrics": "true",
+        }
         self.job = aws.glue.Job(
             name,
             name=args.job_name,
             role_arn=self.role.arn,
-            glue_version=contract.glue_version(args.matcher),
+            glue_version=contract.GLUE_VERSION,
             command={"name": "glueetl", "script_location": s3_uri(contract.GLUE_ENTRY_POINT), "python_version": "3"},
             default_arguments=default_arguments,
             worker_type=args.worker_type,
@@ -169,28 +162,3 @@ class DedupJob(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, depends_on=[role_policy, *uploads, *self.log_groups]),
         )
         self.register_outputs({"job_name": self.job.name, "role_arn": self.role.arn})
-
-    def _find_matches_transform(self, name: str, args: DedupJobArgs) -> aws.glue.MLTransform:
-        """The lab's FindMatches transform (Glue 2.0, end of life): it still needs labels to be trained."""
-        if not (args.database_name and args.findmatches_table):
-            raise ValueError("matcher 'findmatches' needs the catalog database and table it learns from")
-        return aws.glue.MLTransform(
-            f"{name}-findmatches",
-            name=f"{args.job_name}-findmatches",
-            role_arn=self.role.arn,
-            glue_version="2.0",
-            worker_type=args.worker_type,
-            number_of_workers=args.workers,
-            input_record_tables=[{"database_name": args.database_name, "table_name": args.findmatches_table}],
-            parameters={
-                "transform_type": "FIND_MATCHES",
-                "find_matches_parameters": {
-                    "primary_key_column_name": "c_customer_id",
-                    "precision_recall_trade_off": 0.9,
-                    "accuracy_cost_trade_off": 0.5,
-                    "enforce_provided_labels": False,
-                },
-            },
-            tags=args.tags or None,
-            opts=pulumi.ResourceOptions(parent=self),
-        )

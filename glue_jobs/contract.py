@@ -9,7 +9,11 @@
 - ``DEFAULT_SETTINGS_FILE``: the column-mapping settings uploaded next to the
   script; its S3 URI goes in ``--settings_uri``.
 - ``ADDITIONAL_PYTHON_MODULES``: ``--additional-python-modules`` for Glue 5.0.
+- ``GLUE_VERSION``: the one Glue version the job runs on (5.0: Spark 3.5.4,
+  Python 3.11, Amazon Linux 2023).
 - ``job_arguments()``: the job's default arguments, validated.
+- ``job_log_groups()``: the two log groups Glue 5.0 writes the job's logs to.
+- ``choose_engine()``: DuckDB on the driver up to ``DUCKDB_MAX_INPUT_BYTES``, Spark above.
 
 Per run, the workflow adds ``--source_bucket`` and ``--source_key``; Glue adds
 ``--JOB_RUN_ID``. Data layout: the deduplicated table goes exactly under
@@ -26,7 +30,6 @@ from pathlib import Path
 from urllib.parse import unquote_plus
 
 GLUE_VERSION = "5.0"
-FINDMATCHES_GLUE_VERSION = "2.0"  # end of life 2026-04-01: runs no longer start
 
 GLUE_ENTRY_POINT = "glue_jobs/glue_entry.py"
 CORE_MODULE_FILES = [
@@ -38,6 +41,8 @@ CORE_MODULE_FILES = [
     "glue_jobs/model.py",
     "glue_jobs/pipeline.py",
     "glue_jobs/dedup_core.py",
+    "glue_jobs/dedup.py",
+    "glue_jobs/glue_io.py",
     "glue_jobs/publish.py",
     "glue_jobs/contract.py",
 ]
@@ -46,17 +51,20 @@ DEFAULT_SETTINGS_FILE = "glue_jobs/settings/tpcds_customer.json"
 ADDITIONAL_PYTHON_MODULES = "splink==5.0.0,duckdb==2.0.1,sqlglot==30.30.0,pyarrow==26.0.1"
 
 OUTPUT_FORMATS = ("csv", "parquet")
-MATCHERS = ("splink", "findmatches")
+JOB_ENGINES = ("auto", "duckdb", "spark")
+# ``auto`` deduplicates inputs up to this size with DuckDB on the Glue driver, larger
+# ones with Spark. Measured (README, "Which engine"): the 1,001,172-record generated
+# set is 128 MiB and peaked at 2 GiB with DuckDB on 2 cores; a G.1X driver has 16 GB
+# and 4 vCPU. 256 MiB (about 2 million such records) keeps DuckDB's peak near a
+# quarter of the driver's memory.
+DUCKDB_MAX_INPUT_BYTES = 256 * 1024 * 1024
 # arguments the workflow / Glue pass per run (not defaults)
 RUN_ARGUMENTS = ("--source_bucket", "--source_key", "--source_key_encoding", "--JOB_RUN_ID")
 # How the workflow's --source_key is written: as CloudTrail logs it ("none"), or
 # URL-encoded as in S3's event notifications ("url": "a b.csv" arrives as "a+b.csv").
 SOURCE_KEY_ENCODINGS = ("none", "url")
-# optional per-run alternative input: the lab's catalog table
-CATALOG_INPUT_ARGUMENTS = ("--source_database", "--source_table")
 
 _BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
-_TRANSFORM_ID = re.compile(r"^tfm-[0-9a-f]{32}$")
 
 
 def _prefix(name: str, value: str) -> str:
@@ -75,7 +83,7 @@ def _prefix(name: str, value: str) -> str:
 
 def job_arguments(*, output_bucket: str, output_prefix: str, matches_prefix: str,
                   staging_prefix: str, settings_uri: str, output_format: str = "csv",
-                  matcher: str = "splink", transform_id: str | None = None) -> dict[str, str]:
+                  job_engine: str = "auto") -> dict[str, str]:
     """The Glue job's ``default_arguments`` (keys with their leading ``--``)."""
     if not isinstance(output_bucket, str) or not _BUCKET.match(output_bucket) or ".." in output_bucket:
         raise ValueError(f"output_bucket must be an S3 bucket name (3-63 lowercase letters, "
@@ -94,14 +102,8 @@ def job_arguments(*, output_bucket: str, output_prefix: str, matches_prefix: str
         raise ValueError(f"settings_uri must be an s3://bucket/key.json URI, got {settings_uri!r}")
     if output_format not in OUTPUT_FORMATS:
         raise ValueError(f"output_format must be one of {OUTPUT_FORMATS}, got {output_format!r}")
-    if matcher not in MATCHERS:
-        raise ValueError(f"matcher must be one of {MATCHERS}, got {matcher!r}")
-    if matcher == "findmatches":
-        if not transform_id or not _TRANSFORM_ID.match(transform_id):
-            raise ValueError("transform_id must be a Glue ML transform id (tfm-<32 hex>) "
-                             f"when matcher='findmatches', got {transform_id!r}")
-    elif transform_id is not None:
-        raise ValueError("transform_id is only used with matcher='findmatches'")
+    if job_engine not in JOB_ENGINES:
+        raise ValueError(f"job_engine must be one of {JOB_ENGINES}, got {job_engine!r}")
     args = {
         "--output_bucket": output_bucket,
         "--output_prefix": prefixes["output_prefix"],
@@ -109,16 +111,42 @@ def job_arguments(*, output_bucket: str, output_prefix: str, matches_prefix: str
         "--staging_prefix": prefixes["staging_prefix"],
         "--settings_uri": settings_uri,
         "--output_format": output_format,
-        "--matcher": matcher,
-        "--enable-continuous-cloudwatch-log": "true",
+        "--job_engine": job_engine,
         "--job-bookmark-option": "job-bookmark-disable",
         "--job-language": "python",
+        "--additional-python-modules": ADDITIONAL_PYTHON_MODULES,
     }
-    if matcher == "splink":
-        args["--additional-python-modules"] = ADDITIONAL_PYTHON_MODULES
-    if transform_id:
-        args["--transform_id"] = transform_id
     return args
+
+
+def job_log_groups(role_name: str, security_configuration: str) -> list[str]:
+    """The log groups Glue writes a job run's logs to when its security configuration
+    encrypts CloudWatch logs: ``JobRun.LogGroupName`` is then
+    ``/aws-glue/jobs-<role>-<security configuration>/`` (AWS Glue API, JobRun), and
+    Glue 5.0 writes system and Spark logs to ``<that>error``, stdout/stderr to
+    ``<that>output`` ("Logging for AWS Glue jobs"). Not verified on an account."""
+    base = f"/aws-glue/jobs-{role_name}-{security_configuration}/"
+    return [f"{base}error", f"{base}output"]
+
+
+RUN_SUMMARY_FOLDER = "summaries/"
+"""Under the staging prefix, beside the run folders (``<staging><run id>/``, removed at the end of a
+run); Glue run ids are ``jr_<hex>``, so no run folder is called ``summaries``."""
+
+
+def run_summary_key(staging_prefix: str, job_run_id: str) -> str:
+    """``<staging_prefix>summaries/<job run id>.json``: the run's summary, written after publishing
+    (``records_in``, ``clusters``, ``duplicates_removed``, ...); the workflow's completion event reads it."""
+    return f"{staging_prefix}{RUN_SUMMARY_FOLDER}{job_run_id}.json"
+
+
+def choose_engine(job_engine: str, input_bytes: int) -> str:
+    """``duckdb`` or ``spark`` for an input of ``input_bytes``."""
+    if job_engine not in JOB_ENGINES:
+        raise ValueError(f"job_engine must be one of {JOB_ENGINES}, got {job_engine!r}")
+    if job_engine != "auto":
+        return job_engine
+    return "duckdb" if input_bytes <= DUCKDB_MAX_INPUT_BYTES else "spark"
 
 
 def decode_source_key(key: str, encoding: str = "none") -> str:
@@ -128,13 +156,6 @@ def decode_source_key(key: str, encoding: str = "none") -> str:
     if encoding == "none":
         return key
     raise ValueError(f"source_key_encoding must be one of {SOURCE_KEY_ENCODINGS}, got {encoding!r}")
-
-
-def glue_version(matcher: str) -> str:
-    """Glue version for a matcher: 5.0, or 2.0 (end of life) for FindMatches."""
-    if matcher not in MATCHERS:
-        raise ValueError(f"matcher must be one of {MATCHERS}, got {matcher!r}")
-    return FINDMATCHES_GLUE_VERSION if matcher == "findmatches" else GLUE_VERSION
 
 
 def build_core_zip(repo_root: str | Path = ".") -> bytes:

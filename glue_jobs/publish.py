@@ -12,12 +12,6 @@ published; the leftovers must be deleted by hand or by the next run).
 Not atomic: S3 has no rename. Between the last copy and the delete of the old
 objects (normally well under a second), a reader of a published prefix sees
 both the old and the new files.
-
-``pin_input`` copies the validated input object into the run's staging prefix,
-on the condition that it is still the version that was validated (its ETag),
-so that every later read sees one version under a key without glob characters.
-
-Kept Python 3.7-compatible: the FindMatches path runs on Glue 2.0.
 """
 from __future__ import annotations
 
@@ -81,12 +75,14 @@ def delete_with_retries(s3, bucket: str, keys: Iterable[str], attempts: int = 4,
 
 
 def check_layout(source_bucket: str, source_key: str, output_bucket: str, prefixes: Iterable[str]) -> None:
-    """The input must not live where the job writes or replaces objects."""
+    """The input must not live where the job writes or replaces objects (a user error)."""
+    from glue_jobs.validation import InputError
+
     if source_bucket != output_bucket:
         return
     for p in prefixes:
         if source_key.startswith(p):
-            raise ValueError(f"input s3://{source_bucket}/{source_key} is inside the job's output "
+            raise InputError(f"input s3://{source_bucket}/{source_key} is inside the job's output "
                              f"prefix {p!r}; publishing would replace it. Upload it elsewhere.")
 
 
@@ -145,20 +141,6 @@ def publish_all(s3, bucket: str, sets: Sequence[Tuple[str, str]], sleep=time.sle
 def publish(s3, bucket: str, staged_prefix: str, dest_prefix: str) -> List[str]:
     """``publish_all`` for one set."""
     return publish_all(s3, bucket, [(staged_prefix, dest_prefix)])
-
-
-def pin_input(s3, bucket: str, key: str, etag: str, dest_bucket: str, dest_key: str) -> None:
-    """Copy ``s3://bucket/key`` to ``dest`` only if it is still the version with ``etag``."""
-    from glue_jobs.validation import InputError
-
-    try:
-        s3.copy({"Bucket": bucket, "Key": key}, dest_bucket, dest_key, ExtraArgs={"CopySourceIfMatch": etag})
-    except Exception as e:
-        code = str(getattr(e, "response", {}).get("Error", {}).get("Code", "")) if hasattr(e, "response") else ""
-        if code in ("412", "PreconditionFailed") or "PreconditionFailed" in str(e) or "412" in str(e):
-            raise InputError(f"s3://{bucket}/{key}: the object changed while the job was reading it "
-                             f"(its ETag is no longer {etag}); the new upload starts its own run") from None
-        raise
 
 
 def cleanup(s3, bucket: str, prefix: str) -> None:

@@ -89,28 +89,12 @@ def test_secure_bucket_defaults_are_the_secure_ones():
     assert lifecycle["noncurrentVersionExpiration"]["noncurrentDays"] > 0
 
 
-def test_findmatches_creates_the_ml_transform_on_glue_2_only():
-    splink = render_component(lambda: _job("s"))
-    assert splink.of_type("aws:glue/mLTransform:MLTransform") == []
-    findmatches = render_component(
-        lambda: DedupJob(
-            "f",
-            DedupJobArgs(
-                "job-f", "role-f", ARNS, "bucket-x", "in/", "out/", "out-matches/", "out-staging/", "s/",
-                matcher="findmatches", database_name="db", findmatches_table="customers",
-            ),
-        )
-    )
-    transform = findmatches.one("aws:glue/mLTransform:MLTransform")
-    assert transform.inputs["glueVersion"] == "2.0"
-    # The lab's trade-offs reached the provider under its own names.
-    assert transform.inputs["parameters"]["findMatchesParameters"] == {
-        "primaryKeyColumnName": "c_customer_id",
-        "precisionRecallTradeOff": 0.9,
-        "accuracyCostTradeOff": 0.5,
-        "enforceProvidedLabels": False,
-    }
-    assert_provider_names(findmatches)
-    job = findmatches.one("aws:glue/job:Job")
-    assert job.inputs["glueVersion"] == "2.0"
-    assert job.inputs["defaultArguments"]["--transform_id"] == transform.outputs["id"]
+def test_job_runs_on_the_one_glue_version_with_no_findmatches_transform():
+    from glue_jobs import contract
+
+    stack = render_component(lambda: _job("s"))
+    assert stack.of_type("aws:glue/mLTransform:MLTransform") == []
+    job = stack.one("aws:glue/job:Job")
+    assert job.inputs["glueVersion"] == contract.GLUE_VERSION == "5.0"
+    assert "--matcher" not in job.inputs["defaultArguments"]
+    assert_provider_names(stack)

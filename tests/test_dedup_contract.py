@@ -19,7 +19,7 @@ GOOD = dict(
     staging_prefix="etl-ttt-demo/output/_staging/",
     settings_uri="s3://assets-bucket/glue/tpcds_customer.json",
     output_format="csv",
-    matcher="splink",
+    job_engine="auto",
 )
 
 
@@ -36,7 +36,7 @@ def test_default_arguments():
     assert args["--output_prefix"] == GOOD["output_prefix"]
     assert args["--job-bookmark-option"] == "job-bookmark-disable"
     assert args["--additional-python-modules"] == contract.ADDITIONAL_PYTHON_MODULES
-    assert "--transform_id" not in args and "--source_key" not in args
+    assert "--source_key" not in args and "--matcher" not in args
 
 
 @pytest.mark.parametrize("change, arg", [
@@ -49,20 +49,20 @@ def test_default_arguments():
     ({"output_prefix": "etl-ttt-demo/output/top:customers/"}, "output_prefix"),
     ({"settings_uri": "glue/settings.json"}, "settings_uri"),
     ({"output_format": "json"}, "output_format"),
-    ({"matcher": "dedupe"}, "matcher"),
-    ({"matcher": "findmatches"}, "transform_id"),
-    ({"transform_id": "tfm-" + "0" * 32}, "transform_id"),
+    ({"job_engine": "pandas"}, "job_engine"),
 ])
 def test_invalid_arguments_name_the_argument(change, arg):
     with pytest.raises(ValueError, match=arg):
         contract.job_arguments(**{**GOOD, **change})
 
 
-def test_findmatches_needs_glue_2():
-    args = contract.job_arguments(**{**GOOD, "matcher": "findmatches", "transform_id": "tfm-" + "a" * 32})
-    assert args["--transform_id"] == "tfm-" + "a" * 32
-    assert "--additional-python-modules" not in args
-    assert contract.glue_version("findmatches") == "2.0" and contract.glue_version("splink") == "5.0"
+def test_engine_choice_follows_the_documented_size():
+    limit = contract.DUCKDB_MAX_INPUT_BYTES
+    assert contract.choose_engine("auto", limit) == "duckdb"
+    assert contract.choose_engine("auto", limit + 1) == "spark"
+    assert contract.choose_engine("spark", 10) == "spark" and contract.choose_engine("duckdb", 10 * limit) == "duckdb"
+    with pytest.raises(ValueError, match="job_engine"):
+        contract.choose_engine("fast", 1)
 
 
 def test_additional_modules_are_the_pinned_job_requirements():
@@ -105,21 +105,8 @@ def test_core_zip_is_importable(tmp_path):
     assert contract.EXTRA_PY_FILES_ARCHIVE in out
 
 
-def test_findmatches_path_parses_as_python_37():
-    """Glue 2.0 runs Python 3.7: the modules its path imports must parse there."""
-    for rel in [contract.GLUE_ENTRY_POINT] + contract.CORE_MODULE_FILES:
-        ast.parse((REPO / rel).read_text(), feature_version=(3, 7))
-
-
 def test_source_key_encoding_is_checked():
     assert contract.decode_source_key("a+b%28c%29.csv", "url") == "a b(c).csv"
     assert contract.decode_source_key("a+b.csv", "none") == "a+b.csv"
     with pytest.raises(ValueError, match="source_key_encoding"):
         contract.decode_source_key("a.csv", "base64")
-
-
-def test_core_imports_without_typing_protocol():
-    """Python 3.7 (Glue 2.0, the FindMatches path) has no typing.Protocol."""
-    code = ("import typing; del typing.Protocol; import glue_jobs.dedup_core, glue_jobs.engines as e; "
-            "assert e.DuckDBEngine.dialect == 'duckdb'")
-    subprocess.run([sys.executable, "-c", code], cwd=REPO, env={"PYTHONPATH": str(REPO)}, check=True)

@@ -5,8 +5,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from glue_jobs.publish import PublishError, check_layout, cleanup, list_keys, pin_input, publish, publish_all
-from glue_jobs.validation import InputError
+from glue_jobs.publish import PublishError, check_layout, cleanup, list_keys, publish, publish_all
 
 BUCKET = "etl-ttt-demo-123456789012-eu-west-1"
 OUT = "etl-ttt-demo/output/data_analytics_team_folder/top-customers/"
@@ -128,43 +127,3 @@ def test_old_objects_that_cannot_be_deleted_are_retried_then_reported(s3):
     assert len(calls) == 4
     assert sorted(list_keys(s3, BUCKET, OUT)) == [OUT + "part-00000-new.csv", OUT + "part-00000-old.csv"]
     assert list_keys(s3, BUCKET, MATCHES_OUT) == [MATCHES_OUT + "part-00000-newm.csv"]
-
-
-def test_pin_input_copies_the_validated_version(s3):
-    src = "etl-ttt-demo/data_analytics_team_folder/cust[1] {a}:2024.csv"
-    s3.put_object(Bucket=BUCKET, Key=src, Body=b"v1")
-    etag = s3.head_object(Bucket=BUCKET, Key=src)["ETag"]
-    pin_input(s3, BUCKET, src, etag, BUCKET, "etl-ttt-demo/output/_staging/jr_abc/input/source.csv")
-    assert _body(s3, "etl-ttt-demo/output/_staging/jr_abc/input/source.csv") == b"v1"
-
-
-def test_pin_input_refuses_a_re_uploaded_object(s3):
-    src = "etl-ttt-demo/data_analytics_team_folder/customers.csv"
-    s3.put_object(Bucket=BUCKET, Key=src, Body=b"v1")
-    etag = s3.head_object(Bucket=BUCKET, Key=src)["ETag"]
-    s3.put_object(Bucket=BUCKET, Key=src, Body=b"v2, uploaded mid-run")
-    with pytest.raises(InputError, match="customers.csv: the object changed while the job was reading it"):
-        pin_input(s3, BUCKET, src, etag, BUCKET, "etl-ttt-demo/output/_staging/jr_abc/input/source.csv")
-    assert list_keys(s3, BUCKET, "etl-ttt-demo/output/_staging/jr_abc/input/") == []
-
-
-def test_validate_object_pins_the_etag_and_maps_403(s3):
-    from botocore.stub import Stubber
-
-    from glue_jobs.config import load_config
-    from glue_jobs.glue_entry import pinned_input_key, validate_object
-    from tests.dedup_fixtures import SAMPLE, SETTINGS
-
-    cfg = load_config(SETTINGS)
-    key = "etl-ttt-demo/data_analytics_team_folder/customers.csv"
-    s3.put_object(Bucket=BUCKET, Key=key, Body=SAMPLE.read_bytes())
-    assert validate_object(s3, BUCKET, key, cfg) == s3.head_object(Bucket=BUCKET, Key=key)["ETag"]
-    denied = boto3.client("s3", region_name="eu-west-1")
-    with Stubber(denied) as stub:  # a missing key, read by a role without s3:ListBucket
-        stub.add_client_error("head_object", service_error_code="403", http_status_code=403)
-        with pytest.raises(InputError, match=f"s3://{BUCKET}/{key}: not found or not readable"):
-            validate_object(denied, BUCKET, key, cfg)
-    assert pinned_input_key("etl-ttt-demo/output/_staging/jr_0a1b/") == \
-        "etl-ttt-demo/output/_staging/jr_0a1b/input/source.csv"
-    with pytest.raises(ValueError, match="glob"):
-        pinned_input_key("stage[1]/jr_0a1b/")

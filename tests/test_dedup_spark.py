@@ -79,45 +79,6 @@ def test_spark_standardisation_matches_duckdb(spark, cfg):
     assert (row.email, row.first_name, row.dob) == ("obrandtmeyer@gmail.com", "brandtmeyer", "1982-11-02")
 
 
-def test_spark_read_keeps_quoted_line_breaks(spark, cfg, tmp_path):
-    from glue_jobs.glue_entry import csv_reader, load_checked
-
-    p = tmp_path / "nl.csv"
-    p.write_text('c_customer_id,c_street_name\n1,"12 High St\nFlat 3"\n2,Main St\n')
-    rows = load_checked(csv_reader(spark, cfg).csv(str(p)), str(p)).collect()
-    assert [(r.c_customer_id, r.c_street_name) for r in rows] == [("1", "12 High St\nFlat 3"), ("2", "Main St")]
-
-
-def test_spark_read_of_an_uneven_row_is_an_input_error(spark, cfg, tmp_path):
-    from glue_jobs.glue_entry import csv_reader, load_checked
-    from glue_jobs.validation import InputError
-
-    p = tmp_path / "ragged.csv"
-    p.write_text("c_customer_id,c_street_name\n1,x\n2,y,extra\n")
-    with pytest.raises(InputError, match=r"ragged.csv: malformed CSV \(Malformed CSV record: 2,y,extra\)"):
-        load_checked(csv_reader(spark, cfg).csv(str(p)), str(p))
-
-
-def test_checkpointed_input_is_read_once(spark, cfg, tmp_path):
-    """The job reads its input once: an object replaced mid-run must not change what later steps see."""
-    from glue_jobs.glue_entry import csv_reader, load_checked
-
-    p = tmp_path / "in.csv"
-    p.write_text("c_customer_id,c_last_name\n1,a\n2,b\n")
-    df = load_checked(csv_reader(spark, cfg).csv(str(p)), str(p), checkpoint=True)
-    p.write_text("c_customer_id,c_last_name\n1,a\n2,b\n3,c\n4,d\n")
-    assert df.count() == 2 and sorted(r.c_customer_id for r in df.collect()) == ["1", "2"]
-
-
-def test_written_csv_keeps_leading_and_trailing_spaces(spark, tmp_path):
-    from glue_jobs.glue_entry import write_staged
-
-    df = spark.createDataFrame([("1", "  Smith ", "x")], "c_customer_id string, c_last_name string, c_login string")
-    write_staged(df, str(tmp_path / "out"), "csv")
-    (part,) = (tmp_path / "out").glob("part-*.csv")
-    assert part.read_text().splitlines()[1] == "1,  Smith ,x"
-
-
 def test_standardise_with_ansi_mode_on(spark, cfg):
     """A birth day of 'x' is NULL, not a cast error, even with spark.sql.ansi.enabled."""
     from glue_jobs.standardise import standardise_sql

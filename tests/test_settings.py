@@ -43,7 +43,8 @@ def test_dev_stack_config_is_valid():
         ({"watchedPrefix": "etl-ttt-demo/data"}, "watchedPrefix", "trailing '/'"),
         ({"outputPrefix": "etl-ttt-demo//out/"}, "outputPrefix", "single '/'"),
         ({"triggerSource": "sqs"}, "triggerSource", "cloudtrail, s3-eventbridge"),
-        ({"matcher": "fuzzy"}, "matcher", "splink, findmatches"),
+        ({"jobEngine": "pandas"}, "jobEngine", "auto, duckdb, spark"),
+        ({"matcher": "findmatches"}, "matcher", "unknown setting"),
         ({"jobWorkers": "-1"}, "jobWorkers", "2 to 299"),
         ({"jobWorkers": "two"}, "jobWorkers", "whole number"),
         ({"jobMaxConcurrentRuns": "0"}, "jobMaxConcurrentRuns", "1 to 1000"),
@@ -53,7 +54,6 @@ def test_dev_stack_config_is_valid():
         ({"outputPrefix": "etl-ttt-demo/data_analytics_team_folder/out/"}, "outputPrefix", "overlaps"),
         ({"trailMode": "none"}, "trailMode", "s3-eventbridge"),
         ({"trailMode": "shared"}, "sharedTrailName", "required"),
-        ({"matcher": "findmatches"}, "findmatchesTable", "required"),
         ({"kmsKeyArn": "arn:aws:kms:eu-west-1:123456789012:key/abc"}, "kmsKeyArn", "sse-kms"),
         ({"jobWorkerTyp": "G.1X"}, "jobWorkerTyp", "unknown setting"),
         ({"encryption": "sse-kms", "kmsKeyArn": "arn:aws:kms:eu-west-1:123456789012:alias/data"}, "kmsKeyArn", "alias"),
@@ -97,7 +97,7 @@ def test_bad_value_names_the_key_and_the_accepted_form(raw, key, hint):
 
 def test_all_problems_are_reported_at_once():
     with pytest.raises(SettingsError) as error:
-        parse_settings({"matcher": "x", "jobWorkers": "0", "watchedPrefix": "a"})
+        parse_settings({"jobEngine": "x", "jobWorkers": "0", "watchedPrefix": "a"})
     assert len(error.value.problems) == 3
 
 

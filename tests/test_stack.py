@@ -93,16 +93,16 @@ def test_job_runs_the_uploaded_script_on_glue_5(dev_stack):
     assert job.inputs["glueVersion"] == "5.0"
     args = job.inputs["defaultArguments"]
     assert args["--job-bookmark-option"] == "job-bookmark-disable"
-    assert args["--enable-continuous-cloudwatch-log"] == "true"
     assert args["--output_prefix"] == "etl-ttt-demo/output/data_analytics_team_folder/top-customers/"
-    # Glue 5.0 logs to <prefix>/error and <prefix>/output: the stack's groups, with a retention.
+    # With an encrypting security configuration Glue logs to /aws-glue/jobs-<role>-<config>/error
+    # and /output: exactly the stack's two groups, with a retention and the key.
+    config = dev_stack.one("aws:glue/securityConfiguration:SecurityConfiguration").outputs["name"]
+    assert job.inputs["securityConfiguration"] == config
+    role = dev_stack.one("aws:iam/role:Role", "dedup-job-role").outputs["name"]
     job_groups = {g.inputs["name"]: g for g in dev_stack.of_type("aws:cloudwatch/logGroup:LogGroup")
-                  if g.inputs["name"].startswith(args["--custom-logGroup-prefix"] + "/")}
-    assert set(job_groups) == {f"{args['--custom-logGroup-prefix']}/{s}" for s in ("error", "output")}
+                  if g.inputs["name"].startswith("/aws-glue/")}
+    assert set(job_groups) == {f"/aws-glue/jobs-{role}-{config}/{s}" for s in ("error", "output")}
     assert all(g.inputs["retentionInDays"] == 30 and g.inputs["kmsKeyId"] for g in job_groups.values())
-    assert job.inputs["securityConfiguration"] == dev_stack.one(
-        "aws:glue/securityConfiguration:SecurityConfiguration"
-    ).outputs["name"]
 
 
 def test_workflow_role_grants_exactly_what_the_definition_calls(dev_stack):
@@ -221,16 +221,14 @@ def test_failure_emails_only_when_an_address_is_set(dev_stack):
     assert subscription.inputs["topic"] == stack.one("aws:sns/topic:Topic").outputs["arn"]
 
 
-def test_job_may_read_only_the_stacks_own_folders_and_catalog(dev_stack):
+def test_job_may_read_only_the_stacks_own_folders(dev_stack):
+    """The calls behind each grant: tests/test_glue_run_path.py."""
     policy = json.loads(dev_stack.one("aws:iam/rolePolicy:RolePolicy", "dedup-job-policy").inputs["policy"])
     by_sid = {s["Sid"]: s for s in policy["Statement"]}
     bucket = dev_stack.one("aws:s3/bucket:Bucket", "data").inputs["bucket"]
-    assert by_sid["ReadInputsAndScript"]["Resource"] == [
-        f"arn:aws:s3:::{bucket}/etl-ttt-demo/data_analytics_team_folder/*",
-        f"arn:aws:s3:::{bucket}/_pipeline/scripts/*",
-    ]
-    writes = by_sid["WriteOutputs"]["Resource"]
+    assert by_sid["ReadUpload"]["Resource"] == f"arn:aws:s3:::{bucket}/etl-ttt-demo/data_analytics_team_folder/*"
+    assert by_sid["ReadScriptModulesSettings"]["Resource"] == f"arn:aws:s3:::{bucket}/_pipeline/scripts/*"
+    writes = by_sid["StageRun"]["Resource"] + by_sid["PublishOutputs"]["Resource"]
     watched = f"arn:aws:s3:::{bucket}/etl-ttt-demo/data_analytics_team_folder/"
     assert writes and not [r for r in writes if r.startswith(watched)], "the job must never write the uploads"
-    database = dev_stack.one("aws:glue/catalogDatabase:CatalogDatabase").outputs["name"]
-    assert f"arn:aws:glue:{REGION}:{ACCOUNT}:table/{database}/*" in by_sid["ReadCatalogInput"]["Resource"]
+    assert not [s for s in policy["Statement"] if s["Sid"].startswith("ReadCatalog")], "the job reads no catalog"
