@@ -42,6 +42,7 @@ CORE_MODULE_FILES = [
     "glue_jobs/pipeline.py",
     "glue_jobs/dedup_core.py",
     "glue_jobs/dedup.py",
+    "glue_jobs/local_output.py",
     "glue_jobs/glue_io.py",
     "glue_jobs/publish.py",
     "glue_jobs/contract.py",

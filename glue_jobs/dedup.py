@@ -24,7 +24,6 @@ import sys
 import time
 from pathlib import Path
 
-from glue_jobs import local_output
 from glue_jobs.config import DedupConfig, SettingsError, load_config
 from glue_jobs.engines import DuckDBEngine
 from glue_jobs.local_output import (
@@ -33,6 +32,7 @@ from glue_jobs.local_output import (
     Staging,
     check_input_outside_output,
     check_output,
+    publish_local,
     received_signal,
     signals_as_exceptions,
 )
@@ -51,7 +51,6 @@ from glue_jobs.validation import (
 HERE = Path(__file__).resolve().parent
 DEFAULT_INPUT = HERE / "sample" / "customers.csv"
 DEFAULT_SETTINGS = HERE / "settings" / "tpcds_customer.json"
-publish_local = local_output.publish_local  # a module attribute: tests replace it
 
 
 @contextlib.contextmanager

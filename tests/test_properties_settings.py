@@ -29,7 +29,7 @@ TAG_VALUE = regex.compile(_TAG_META["pattern"])
 FRAGMENTS = [
     "", " ", "etl/in/", "etl/out/", "a/*/", "*", "a/../b/", "./a/", "a//b/", "a/b", "/a/", "a?/", "a[1]/",
     "x\n", "alice\nbob", "bob\u202e", "\x00", "O'Brien", "team-a", "María", "shared", "none", "per-stack",
-    "s3-eventbridge", "cloudtrail", "splink", "findmatches", "FLEX", "STANDARD", "G.1X", "G.2X", "G.8X",
+    "s3-eventbridge", "cloudtrail", "auto", "duckdb", "spark", "FLEX", "STANDARD", "G.1X", "G.2X", "G.8X",
     "sse-kms", "sse-s3", "true", "false", "yes", "30", "14", "0", "-1", "299", "1_0", "\uff11", "1e3",
     "class-trail", "my--trail", "$(id);x", "ops@example.com", "ops@example.com\nBcc: a@b.c", "customers",
     "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab", "select", "x" * 300,
@@ -60,14 +60,16 @@ def _assert_aws_accepts(s: Settings) -> None:
                   matches_prefix=layout.matches, staging_prefix=layout.staging,
                   settings_uri="s3://etl-ttt-demo-bucket/_pipeline/scripts/s.json")
     policy = glue_job_policy(Arns("aws", "eu-west-1", "123456789012"), bucket="etl-ttt-demo-bucket",
-                             read_prefixes=[layout.watched], write_prefixes=[layout.output, layout.staging])
-    for statement in policy["Statement"][:2]:  # the S3 object grants
-        for arn in statement["Resource"]:
-            assert arn.count("*") == 1 and arn.endswith("/*"), arn
+                             input_prefix=layout.watched, scripts_prefix=layout.scripts,
+                             staging_prefix=layout.staging, publish_prefixes=[layout.output, layout.matches],
+                             log_groups=["/aws-glue/jobs-x"])
+    for statement in policy["Statement"]:  # the S3 grants: a wildcard only as the last character
+        resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+        for arn in resources:
+            if arn.startswith("arn:aws:s3:::"):
+                assert "*" not in arn[:-1], arn
     if s.shared_trail_name:
         assert s.trail_mode == "shared"
-    if s.findmatches_table:
-        assert s.matcher == "findmatches"
 
 
 @PROPERTY
@@ -103,6 +105,6 @@ def test_one_more_bad_value_never_hides_the_others(doc, key, bad):
         after = set(error.problems)
     # a cross-key check may drop out when one of its keys goes wrong; single-key problems stay
     single = {p for p in before if not any(p.startswith(f"{k}:") for k in ("outputPrefix", "trailMode",
-              "sharedTrailName", "findmatchesTable", "kmsKeyArn", "jobExecutionClass", "jobWorkers",
+              "sharedTrailName", "kmsKeyArn", "jobExecutionClass", "jobWorkers",
               "trailKmsEncryption"))}
     assert single <= after

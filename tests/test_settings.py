@@ -77,8 +77,6 @@ def test_dev_stack_config_is_valid():
         ({"trailMode": "per-stack", "sharedTrailName": "class-trail"}, "sharedTrailName", "only with trailMode 'shared'"),
         ({"trailMode": "shared", "sharedTrailName": "$(id);x"}, "sharedTrailName", "not a trail name"),
         ({"trailMode": "shared", "sharedTrailName": "my--trail"}, "sharedTrailName", "no two of"),
-        ({"findmatchesTable": "customers"}, "findmatchesTable", "only with matcher 'findmatches'"),
-        ({"matcher": "findmatches", "findmatchesTable": "Customers; drop"}, "findmatchesTable", "lowercase"),
         ({"notificationEmail": "ops@example.com\nBcc: x@y.z"}, "notificationEmail", "name@example.com"),
         ({"jobWorkers": "1_0"}, "jobWorkers", "whole number"),
         ({"jobWorkers": "\uff11\uff10"}, "jobWorkers", "whole number"),
