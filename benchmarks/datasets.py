@@ -1,7 +1,7 @@
 """Benchmark inputs: generated TPC-DS-like sets and FEBRL2/3, each a CSV plus a truth CSV.
 
 Written under benchmarks/data/ (gitignored), regenerated only when missing.
-Generated sizes are record counts (about 7% of them duplicates, the sample's rate).
+Generated sizes are record counts (about 7-10% of them duplicates).
 """
 from __future__ import annotations
 
@@ -17,19 +17,33 @@ REPO = HERE.parent
 SAMPLE = REPO / "glue_jobs" / "sample" / "customers.csv"
 TPCDS_SETTINGS = REPO / "glue_jobs" / "settings" / "tpcds_customer.json"
 FEBRL_SETTINGS = HERE / "settings" / "febrl.json"
-# records -> (entities, seed); entities chosen so that records ~= the size
-GENERATED = {"gen_10k": (9_350, 10), "gen_100k": (93_500, 100), "gen_1m": (935_000, 1000),
-             # held out: never run before the model was frozen (2026-11-27); the sets
-             # above were development sets, scored against their truth while the job changed
-             "gen_10k_holdout": (9_350, 271_110), "gen_100k_holdout": (93_500, 271_100)}
+# name -> (generator, entities, seed). Development sets: the job was scored
+# against their truth while it changed. Held-out sets: new seeds of the same
+# generator and the independent generator (benchmarks/heldout_generator.py),
+# scored only once the model was frozen (see RESULTS.md).
+GENERATED = {
+    "gen_10k": ("dev", 9_350, 10), "gen_100k": ("dev", 93_500, 100), "gen_1m": ("dev", 935_000, 1000),
+    "gen_100k_holdout": ("dev", 93_500, 291_100), "gen_1m_holdout": ("dev", 935_000, 291_000),
+    "indep_10k": ("indep", 9_000, 11), "indep_100k": ("indep", 90_000, 101),
+    "indep_1m": ("indep", 900_000, 1001),
+}
+HELD_OUT = {"gen_100k_holdout", "gen_1m_holdout", "indep_10k", "indep_100k", "indep_1m"}
+# bumped whenever a generator's output changes, so a stale cached CSV is never scored
+VERSION = {"dev": 3, "indep": 2}
 
 
 def generated(name: str) -> tuple[Path, Path]:
-    path, truth = DATA / f"{name}.csv", DATA / f"{name}_truth.csv"
+    gen, entities, seed = GENERATED[name]
+    stem = f"{name}.v{VERSION[gen]}"
+    path, truth = DATA / f"{stem}.csv", DATA / f"{stem}_truth.csv"
     if not (path.exists() and truth.exists()):
-        entities, seed = GENERATED[name]
         DATA.mkdir(exist_ok=True)
-        customers, t = generate(entities, 0.06, seed)
+        if gen == "dev":
+            customers, t = generate(entities, 0.06, seed)
+        else:
+            from benchmarks.heldout_generator import generate as independent
+
+            customers, t = independent(entities, seed)
         customers.to_csv(path, index=False)
         t.to_csv(truth, index=False)
     return path, truth

@@ -3,6 +3,7 @@
     <watched>/            uploads; each write starts the workflow (read by the job)
     <output>/             the deduplicated customers, published on success (crawler target)
     <output>-matches/     every input record with its match_id
+    <output>-model/       the trained Splink model (JSON) and the last run's summary
     <output>-staging/     run-scoped work of the job, copied to <output>/ only on success
     _pipeline/scripts/    the job's script, modules and settings (uploaded by Pulumi)
 
@@ -22,11 +23,12 @@ class BucketLayout:
     watched: str
     output: str
     matches: str
+    model: str
     staging: str
     scripts: str
 
     def written_by_pipeline(self) -> list[str]:
-        return [self.output, self.matches, self.staging, self.scripts]
+        return [self.output, self.matches, self.model, self.staging, self.scripts]
 
 
 def bucket_layout(watched_prefix: str, output_prefix: str) -> BucketLayout:
@@ -35,6 +37,7 @@ def bucket_layout(watched_prefix: str, output_prefix: str) -> BucketLayout:
         watched=watched_prefix,
         output=output_prefix,
         matches=f"{base}-matches/",
+        model=f"{base}-model/",
         staging=f"{base}-staging/",
         scripts=SCRIPTS_PREFIX,
     )

@@ -84,6 +84,7 @@ def glue_job_policy(
     log_groups: list[str],
     kms_key_arn: str | None = None,
     data_key_arn: str | None = None,
+    read_published_prefixes: list[str] | None = None,
 ) -> dict:
     """The dedup job, derived from what it calls (``tests/test_glue_run_path.py`` records
     every call of a run on both engines and evaluates it against this document):
@@ -95,6 +96,8 @@ def glue_job_policy(
       and the ``<dir>_$folder$`` markers Hadoop's S3 file systems write, the staging
       folder's own marker included;
     * the published folders: ListBucket, CopyObject (PutObject), DeleteObject;
+    * with ``dedupMode: incremental`` only, the published matches and model
+      (``read_published_prefixes``): GetObject (``tests/test_dedup_incremental_glue.py``);
     * its two log groups (``contract.job_log_groups``); PutMetricData (``--enable-metrics``);
     * the keys of its security configuration (AWS Glue guide, "Setting up encryption":
       the role uses the CloudWatch and bookmark key) and of SSE-KMS data.
@@ -117,6 +120,8 @@ def glue_job_policy(
             [arns.objects(bucket, p) for p in publish_prefixes],
         ),
         _list_prefixes(arns, bucket, [*publish_prefixes, staging_prefix]),
+        *([allow("ReadPublishedState", ["s3:GetObject"], [arns.objects(bucket, p) for p in read_published_prefixes])]
+          if read_published_prefixes else []),
         allow(
             "JobLogs",
             ["logs:CreateLogGroup", "logs:AssociateKmsKey", "logs:CreateLogStream", "logs:PutLogEvents"],

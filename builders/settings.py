@@ -24,6 +24,7 @@ from glue_jobs.contract import JOB_ENGINES
 TRIGGER_SOURCES = ("cloudtrail", "s3-eventbridge")
 TRAIL_MODES = ("per-stack", "shared", "none")
 OUTPUT_FORMATS = ("csv", "parquet")
+DEDUP_MODES = ("replace", "incremental")
 WORKER_TYPES = ("G.1X", "G.2X", "G.4X", "G.8X")
 EXECUTION_CLASSES = ("STANDARD", "FLEX")
 LOG_LEVELS = ("ALL", "ERROR", "FATAL", "OFF")
@@ -76,6 +77,7 @@ class Settings:
     shared_trail_name: str = ""
     job_engine: str = "auto"
     output_format: str = "csv"
+    dedup_mode: str = "replace"
     job_worker_type: str = "G.1X"
     job_workers: int = 2
     job_timeout_minutes: int = 60
@@ -207,6 +209,7 @@ _CHOICES = {
     "trail_mode": TRAIL_MODES,
     "job_engine": JOB_ENGINES,
     "output_format": OUTPUT_FORMATS,
+    "dedup_mode": DEDUP_MODES,
     "job_worker_type": WORKER_TYPES,
     "job_execution_class": EXECUTION_CLASSES,
     "log_level": LOG_LEVELS,

@@ -39,8 +39,11 @@ class DedupJobArgs:
     matches_prefix: str
     staging_prefix: str
     scripts_prefix: str
+    model_prefix: str | None = None
+    """Where the job keeps the trained model and the last run's summary (needed by dedup_mode incremental)."""
     job_engine: str = "auto"
     output_format: str = "csv"
+    dedup_mode: str = "replace"
     worker_type: str = "G.1X"
     workers: int = 2
     timeout_minutes: int = 60
@@ -103,8 +106,12 @@ class DedupJob(pulumi.ComponentResource):
                     input_prefix=args.watched_prefix,
                     scripts_prefix=args.scripts_prefix,
                     staging_prefix=args.staging_prefix,
-                    publish_prefixes=[args.output_prefix, args.matches_prefix],
+                    publish_prefixes=[args.output_prefix, args.matches_prefix,
+                                      *([args.model_prefix] if args.model_prefix else [])],
                     log_groups=v[2],
+                    # an incremental run reads back what the job published: the matches and the model
+                    read_published_prefixes=[args.matches_prefix, args.model_prefix]
+                    if args.dedup_mode == "incremental" and args.model_prefix else None,
                     kms_key_arn=v[0],
                     data_key_arn=v[1],
                 )
@@ -140,6 +147,8 @@ class DedupJob(pulumi.ComponentResource):
                 settings_uri=s3_uri(contract.DEFAULT_SETTINGS_FILE),
                 output_format=args.output_format,
                 job_engine=args.job_engine,
+                model_prefix=args.model_prefix,
+                dedup_mode=args.dedup_mode,
             ),
             "--extra-py-files": s3_uri(contract.EXTRA_PY_FILES_ARCHIVE),
             "--enable-metrics": "true",

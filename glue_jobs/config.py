@@ -8,16 +8,20 @@ Fields have a *kind*, which decides how they are standardised and compared:
 
 - ``name``: case, accents kept, everything but letters dropped. A ``first_name``
   and a ``last_name`` field together get one joint comparison that also
-  recognises swapped names, with term-frequency adjustment on the full name.
+  recognises swapped names (also with a typo in one) and nicknames (Tim /
+  Timothy, from the ``nicknames`` package, ``glue_jobs/name_variants.py``),
+  with term-frequency adjustment on the full name.
 - ``email``: lower case, ``+tag`` removed, dots removed for Gmail (which ignores
   them); compared on the full address, then on the address without dots, then
   on the user name alone (term frequencies), then with one typo when the
   digits in the user name agree.
 - ``date_parts`` (``day``/``month``/``year`` columns) or ``date`` (one column,
   ``format`` one of YYYYMMDD, YYYY-MM-DD, DD/MM/YYYY, MM/DD/YYYY): made into
-  ``YYYY-MM-DD``; exact, one character off or day/month swapped, else.
-- ``identifier``: lower case, trimmed; exact or not (a login with one character
-  changed is another person's login).
+  ``YYYY-MM-DD``, and each part kept on its own (``<name>_y``, ``_m``, ``_d``);
+  exact; one character off, one part off by one or day/month swapped; two parts
+  equal and the third missing; else.
+- ``identifier``: lower case, trimmed; exact, the same but for digits at the end
+  (``<name>_stem``: ``jsmith`` / ``jsmith7``), else.
 - ``code``: letters and digits only; exact, one character off, else.
 - ``category``: lower case; exact with term frequencies, else.
 - ``text``: lower case, single spaces; exact with term frequencies, two edits, else.
@@ -149,9 +153,13 @@ def _generated_columns(fields: tuple[Field, ...]) -> set[str]:
     cols: set[str] = set()
     for f in fields:
         if f.kind == "email":
-            cols |= {f"{f.name}_user", f"{f.name}_nodots", f"{f.name}_digits"}
+            cols |= {f"{f.name}_user", f"{f.name}_digits", f"{f.name}_alnum"}
+        if f.kind in ("date", "date_parts"):
+            cols |= {f"{f.name}_y", f"{f.name}_m", f"{f.name}_d"}
+        if f.kind == "identifier":
+            cols.add(f"{f.name}_stem")
     if {"first_name", "last_name"} <= {f.name for f in fields}:
-        cols.add("full_name")
+        cols |= {"full_name", "first_name_nicks"}
     return cols
 
 

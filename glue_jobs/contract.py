@@ -18,8 +18,11 @@
 Per run, the workflow adds ``--source_bucket`` and ``--source_key``; Glue adds
 ``--JOB_RUN_ID``. Data layout: the deduplicated table goes exactly under
 ``output_prefix`` (the crawler's only target), every record with its
-``match_id`` under ``matches_prefix``, run-scoped work under
-``staging_prefix/<run id>/``; the three prefixes never contain one another.
+``match_id`` under ``matches_prefix``, the trained Splink model
+(``splink_model.json``) and the last run's summary (``run_summary.json``)
+under ``model_prefix``, run-scoped work under ``staging_prefix/<run id>/``; the
+prefixes never contain one another. ``--dedup_mode incremental`` matches the
+upload against the published matches and model instead of replacing them.
 """
 from __future__ import annotations
 
@@ -38,8 +41,16 @@ CORE_MODULE_FILES = [
     "glue_jobs/validation.py",
     "glue_jobs/engines.py",
     "glue_jobs/standardise.py",
+    "glue_jobs/name_variants.py",
     "glue_jobs/model.py",
     "glue_jobs/pipeline.py",
+    "glue_jobs/confidence.py",
+    "glue_jobs/incremental.py",
+    "glue_jobs/model_store.py",
+    "glue_jobs/runner.py",
+    "glue_jobs/evaluate.py",
+    "glue_jobs/published_s3.py",
+    "glue_jobs/report.py",
     "glue_jobs/dedup_core.py",
     "glue_jobs/dedup.py",
     "glue_jobs/local_output.py",
@@ -49,9 +60,12 @@ CORE_MODULE_FILES = [
 ]
 EXTRA_PY_FILES_ARCHIVE = "glue_jobs.zip"
 DEFAULT_SETTINGS_FILE = "glue_jobs/settings/tpcds_customer.json"
-ADDITIONAL_PYTHON_MODULES = "splink==5.0.0,duckdb==2.0.1,sqlglot==30.30.0,pyarrow==26.0.1"
+ADDITIONAL_PYTHON_MODULES = "splink==5.0.0,duckdb==2.0.1,sqlglot==30.30.0,pyarrow==26.0.1,nicknames==1.0.1"
 
 OUTPUT_FORMATS = ("csv", "parquet")
+DEDUP_MODES = ("replace", "incremental")
+MODEL_FILE = "splink_model.json"
+SUMMARY_FILE = "run_summary.json"
 JOB_ENGINES = ("auto", "duckdb", "spark")
 # ``auto`` deduplicates inputs up to this size with DuckDB on the Glue driver, larger
 # ones with Spark. Measured (README, "Which engine"): the 1,001,172-record generated
@@ -84,7 +98,8 @@ def _prefix(name: str, value: str) -> str:
 
 def job_arguments(*, output_bucket: str, output_prefix: str, matches_prefix: str,
                   staging_prefix: str, settings_uri: str, output_format: str = "csv",
-                  job_engine: str = "auto") -> dict[str, str]:
+                  job_engine: str = "auto", model_prefix: str | None = None,
+                  dedup_mode: str = "replace") -> dict[str, str]:
     """The Glue job's ``default_arguments`` (keys with their leading ``--``)."""
     if not isinstance(output_bucket, str) or not _BUCKET.match(output_bucket) or ".." in output_bucket:
         raise ValueError(f"output_bucket must be an S3 bucket name (3-63 lowercase letters, "
@@ -94,6 +109,8 @@ def job_arguments(*, output_bucket: str, output_prefix: str, matches_prefix: str
         "matches_prefix": _prefix("matches_prefix", matches_prefix),
         "staging_prefix": _prefix("staging_prefix", staging_prefix),
     }
+    if model_prefix is not None:
+        prefixes["model_prefix"] = _prefix("model_prefix", model_prefix)
     for a, pa in prefixes.items():
         for b, pb in prefixes.items():
             if a != b and pb.startswith(pa):
@@ -105,6 +122,10 @@ def job_arguments(*, output_bucket: str, output_prefix: str, matches_prefix: str
         raise ValueError(f"output_format must be one of {OUTPUT_FORMATS}, got {output_format!r}")
     if job_engine not in JOB_ENGINES:
         raise ValueError(f"job_engine must be one of {JOB_ENGINES}, got {job_engine!r}")
+    if dedup_mode not in DEDUP_MODES:
+        raise ValueError(f"dedup_mode must be one of {DEDUP_MODES}, got {dedup_mode!r}")
+    if dedup_mode == "incremental" and model_prefix is None:
+        raise ValueError("dedup_mode='incremental' needs a model_prefix (where the published model is kept)")
     args = {
         "--output_bucket": output_bucket,
         "--output_prefix": prefixes["output_prefix"],
@@ -116,7 +137,10 @@ def job_arguments(*, output_bucket: str, output_prefix: str, matches_prefix: str
         "--job-bookmark-option": "job-bookmark-disable",
         "--job-language": "python",
         "--additional-python-modules": ADDITIONAL_PYTHON_MODULES,
+        "--dedup_mode": dedup_mode,
     }
+    if model_prefix is not None:
+        args["--model_prefix"] = prefixes["model_prefix"]
     return args
 
 

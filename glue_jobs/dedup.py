@@ -1,10 +1,14 @@
 """Deduplicate a customer CSV on this machine (DuckDB backend, no AWS).
 
     python -m glue_jobs.dedup [INPUT.csv] [--output DIR] [--settings FILE] [--format csv|parquet]
+        [--incremental] [--retrain | --model FILE] [--labels FILE] [--report DIR]
 
 Defaults: the bundled sample ``glue_jobs/sample/customers.csv``, output ``./out/``.
 Writes ``DIR/deduplicated/<name>.csv`` (one survivor per match_id) and
-``DIR/matches/<name>.csv`` (every input record with its match_id). Both are
+``DIR/matches/<name>.csv`` (every input record with its match_id and
+match_confidence) and ``DIR/model/`` (Splink's model JSON and the run's
+summary). ``--incremental`` adds the file to what DIR already publishes
+(published match_ids never change; ``glue_jobs/incremental.py``). All three are
 written under ``DIR/_staging/<run id>/`` first and moved into place only when
 the run succeeded; the staging folder is removed on every exit (Ctrl-C and
 SIGTERM included). The settings, the input and the output folder are checked
@@ -17,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import json
 import os
 import re
 import signal
@@ -24,8 +29,12 @@ import sys
 import time
 from pathlib import Path
 
+import glue_jobs.model_store as model_store
+import glue_jobs.runner as runner
 from glue_jobs.config import DedupConfig, SettingsError, load_config
 from glue_jobs.engines import DuckDBEngine
+from glue_jobs.evaluate import LabelsError, PairScores, load_labels
+from glue_jobs.incremental import STD_CACHE, STD_CACHE_INFO, load_published_local, load_std_cache, std_cache_info
 from glue_jobs.local_output import (
     OUTPUT_FOLDERS,
     Interrupted,
@@ -36,7 +45,8 @@ from glue_jobs.local_output import (
     received_signal,
     signals_as_exceptions,
 )
-from glue_jobs.pipeline import MATCH_ID, DedupResult, deduplicate
+from glue_jobs.model_store import read_model_file
+from glue_jobs.pipeline import MATCH_ID, DedupResult
 from glue_jobs.validation import (
     MAX_RECORD_BYTES,
     SAMPLE_BYTES,
@@ -130,15 +140,27 @@ def _duckdb_cause(duckdb_error: str) -> str:
 
 
 def write_outputs(engine: DuckDBEngine, result: DedupResult, output: Path, name: str,
-                  fmt: str, cfg: DedupConfig, staging: Path) -> dict[str, Path]:
-    """Write both outputs under ``staging``, then publish them over ``output``."""
+                  fmt: str, cfg: DedupConfig, staging: Path,
+                  model_files: dict[str, bytes] | None = None,
+                  std_cache: str | None = None) -> dict[str, Path]:
+    """Write the outputs under ``staging``, then publish them over ``output`` (all or none).
+
+    ``std_cache``: the standardised records of everything published, kept in
+    ``model/`` so that the next incremental run need not standardise them again.
+    """
     opts = "(FORMAT parquet)" if fmt == "parquet" else "(FORMAT csv, HEADER true, DELIMITER ',')"
     ext = "parquet" if fmt == "parquet" else "csv"
-    for folder, table in zip(OUTPUT_FOLDERS, (result.survivors_table, result.matches_table)):
+    for folder, table in zip(("deduplicated", "matches"), (result.survivors_table, result.matches_table)):
         (staging / folder).mkdir()
         target = str(staging / folder / f"{name}.{ext}").replace("'", "''")
         # no ORDER BY: sorting a million rows twice costs seconds and the crawler doesn't care
         engine.con.execute(f"COPY {table} TO '{target}' {opts}")
+    (staging / "model").mkdir()
+    for fname, data in (model_files or {}).items():
+        (staging / "model" / fname).write_bytes(data)
+    if std_cache:
+        target = str(staging / "model" / STD_CACHE).replace("'", "''")
+        engine.con.execute(f"COPY {std_cache} TO '{target}' (FORMAT parquet)")
     return publish_local(staging, output)
 
 
@@ -152,41 +174,89 @@ def output_name(input_path: Path, fmt: str) -> str:
 
 
 def run(input_path: Path, output: Path | str, settings: Path, fmt: str = "csv", threads: int | None = None,
-        quiet: bool = False, verbose: bool = False) -> DedupResult:
+        quiet: bool = False, verbose: bool = False, *, incremental: bool = False, retrain: bool = False,
+        model_file: Path | None = None, labels_file: Path | None = None, report: Path | None = None):
     t0 = time.perf_counter()
     cfg = load_config(settings)
     output = check_output(str(output))
     read_header(input_path, cfg)
     check_input_outside_output(input_path, output)
     name = output_name(input_path, fmt)
+    if report is not None and any(report.resolve().is_relative_to(output.resolve() / f)
+                                  for f in (*OUTPUT_FOLDERS, "_staging")):
+        raise InputError(f"--report {report}: inside the published output under {output}; choose another folder")
+    labels = load_labels(labels_file, cfg.id_column) if labels_file else None
+    given = (read_model_file(model_file), f"--model {model_file}") if model_file else None
     with Staging(output) as staging:
         engine = DuckDBEngine(threads=threads)
         # DuckDB spills to ./.tmp by default: keep even that inside this run's staging folder
         engine.con.execute(f"SET temp_directory = {_literal(str((staging.path / 'duckdb-tmp').absolute()))}")
         table = load_csv(engine, input_path, cfg)
-        result = deduplicate(engine, cfg, table, source=str(input_path))
-        written = write_outputs(engine, result, output, name, fmt, cfg, staging.path)
+        mode, published, saved, published_std = runner.REPLACE, None, None, None
+        if incremental:
+            mode = runner.INCREMENTAL
+            published = load_published_local(engine, output)
+            published_std = load_std_cache(engine, cfg, output / "model") if published else None
+            saved_path = output / "model" / model_store.MODEL_FILE
+            if published and saved_path.is_file():
+                saved = (model_store.read_model_file(saved_path), f"published model {saved_path}")
+        outcome = runner.execute(engine, cfg, table, source=str(input_path), mode=mode, published_table=published,
+                                 choice=runner.ModelChoice.pick(given=given, published=saved, mode=mode,
+                                                                retrain=retrain),
+                                 labels=labels, run_id=staging.run_id, published_std=published_std)
+        result, summary = outcome.result, outcome.summary
+        files = {model_store.SUMMARY_FILE: (json.dumps(summary, indent=2, default=str) + "\n").encode()}
+        if outcome.model_json is not None:
+            files[model_store.MODEL_FILE] = model_store.model_bytes(outcome.model_json)
+        files[STD_CACHE_INFO] = std_cache_info(engine, cfg)
+        written = write_outputs(engine, result, output, name, fmt, cfg, staging.path, model_files=files,
+                                std_cache=result.std_table)
     elapsed = time.perf_counter() - t0
+    if report is not None and outcome.linker is not None:
+        try:
+            from glue_jobs.report import write_report
+
+            views = write_report(report, outcome.linker, result.predictions, engine, result.std_table,
+                                 result.confidence_table)
+        except Exception as e:  # noqa: BLE001 - the outputs are published; the report is an extra
+            views = []
+            print(f"warning: report not written: {e}", file=sys.stderr)
     if not quiet:
-        untrained = [w for w in result.model.warnings if "not observed" in w or "not fully trained" in w]
+        warnings = summary["model"].get("warnings", [])
+        untrained = [w for w in warnings if "not observed" in w or "not fully trained" in w]
         if verbose:
-            for w in result.model.warnings:
+            for w in warnings:
                 print(f"model warning: {w.strip()}", file=sys.stderr)
         elif result.model.fallback:
             print(f"note: {result.model.fallback}", file=sys.stderr)
-        elif result.model.prior == 0:
+        elif summary.get("prior") == 0:
             print("note: no two records share an e-mail or a full name and birth date: "
                   "no duplicates assumed, every record kept", file=sys.stderr)
         elif untrained:
             print(f"note: {len(untrained)} model parameter(s) not observed in training kept Splink's "
                   "defaults (normal on small files; --verbose lists them)", file=sys.stderr)
-        print(f"records in:         {result.records_in}")
-        print(f"clusters:           {result.clusters}")
-        print(f"duplicates removed: {result.duplicates_removed}")
+        print(f"mode:               {summary['mode']}{' (' + summary['note'] + ')' if 'note' in summary else ''}")
+        print(f"records in:         {summary['records_in']}")
+        if "records_published_before" in summary:
+            print(f"published before:   {summary['records_published_before']}")
+            print(f"joined a cluster:   {summary['records_joined_existing']} new record(s)")
+            print(f"linked 2+ clusters: {len(summary['linked_clusters'])} new record(s) to review "
+                  f"(listed in {written['model']}/{model_store.SUMMARY_FILE})")
+        print(f"records published:  {summary['records_total']}")
+        print(f"clusters:           {summary['clusters']}")
+        print(f"duplicates removed: {summary['duplicates_removed']}")
+        print(f"model:              {summary['model']['source']}")
         print(f"deduplicated:       {written['deduplicated']}/")
         print(f"matches:            {written['matches']}/")
+        print(f"model, summary:     {written['model']}/")
+        if report is not None and outcome.linker is not None:
+            print(f"report:             {report}/ ({len(views)} view(s))")
         print(f"time:               {elapsed:.1f} s")
+        if "labels" in summary:
+            print("\n".join(PairScores(**{k: summary["labels"][k] for k in
+                                          ("true_pairs", "predicted_pairs", "true_positives", "records")}).lines()))
     result.model.timings["total"] = elapsed
+    result.summary = summary
     return result
 
 
@@ -218,16 +288,29 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--format", choices=("csv", "parquet"), default="csv")
     ap.add_argument("--threads", type=_threads, default=None, help="DuckDB threads (default: all cores)")
     ap.add_argument("--verbose", action="store_true", help="print the model's training warnings")
+    ap.add_argument("--incremental", action="store_true",
+                    help="add the file to what --output already publishes; published match_ids never change")
+    which = ap.add_mutually_exclusive_group()
+    which.add_argument("--retrain", action="store_true",
+                       help="train a new model even if --output publishes one (incremental runs reuse it)")
+    which.add_argument("--model", type=_path, default=None, metavar="FILE",
+                       help="use this Splink model JSON (e.g. DIR/model/splink_model.json) instead of training")
+    ap.add_argument("--labels", type=_path, default=None, metavar="FILE",
+                    help="CSV of record id and true cluster: print pairwise precision, recall, F1")
+    ap.add_argument("--report", type=_path, default=None, metavar="DIR",
+                    help="write Splink's HTML views (match weights, lowest-confidence clusters) to DIR")
     a = ap.parse_args(argv)
     try:
         with signals_as_exceptions():
             try:
-                run(Path(a.input), a.output, Path(a.settings), a.format, a.threads, verbose=a.verbose)
+                run(Path(a.input), a.output, Path(a.settings), a.format, a.threads, verbose=a.verbose,
+                    incremental=a.incremental, retrain=a.retrain, model_file=a.model and Path(a.model),
+                    labels_file=a.labels and Path(a.labels), report=a.report and Path(a.report))
             except Exception:
                 if received_signal():  # DuckDB or Splink wrapped our Interrupted in their own error
                     raise Interrupted(received_signal()) from None
                 raise
-    except (InputError, SettingsError) as e:
+    except (InputError, SettingsError, LabelsError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     except Interrupted as e:

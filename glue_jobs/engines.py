@@ -40,10 +40,14 @@ class Engine:
         raise NotImplementedError
 
     def view(self, name: str, sql: str) -> None:
-        """``sql`` as view ``name`` (replacing it), not materialised: a renaming costs nothing."""
+        """``sql`` as view ``name`` (replacing it): computed where used, never stored (renamings, big unions)."""
         raise NotImplementedError
 
     def columns(self, name: str) -> list[str]:
+        raise NotImplementedError
+
+    def create_from_rows(self, name: str, columns: list[str], rows: list[tuple]) -> None:
+        """A small table of strings from Python values (a lookup table)."""
         raise NotImplementedError
 
     def row(self, sql: str) -> tuple:
@@ -52,6 +56,14 @@ class Engine:
 
     def scalar(self, sql: str) -> Any:
         return self.row(sql)[0]
+
+    def rows(self, sql: str) -> list[tuple]:
+        """Every row of ``sql`` (small results only: summaries, review lists)."""
+        raise NotImplementedError
+
+    def frame(self, sql: str) -> Any:
+        """The result of ``sql`` as a pandas DataFrame (columnar: a million rows in well under a second)."""
+        raise NotImplementedError
 
     def splink_api(self) -> Any:
         raise NotImplementedError
@@ -90,8 +102,25 @@ class DuckDBEngine(Engine):
     def columns(self, name: str) -> list[str]:
         return [d[0] for d in self.con.execute(f"SELECT * FROM {name} LIMIT 0").description]
 
+    def create_from_rows(self, name: str, columns: list[str], rows: list[tuple]) -> None:
+        import pandas as pd
+
+        frame = pd.DataFrame(rows, columns=columns, dtype=object)
+        self.con.register("__dedup_rows", frame)
+        try:
+            cols = ", ".join(f"CAST({self.quote(c)} AS VARCHAR) AS {self.quote(c)}" for c in columns)
+            self.con.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT {cols} FROM __dedup_rows")
+        finally:
+            self.con.unregister("__dedup_rows")
+
     def row(self, sql: str) -> tuple:
         return self.con.execute(sql).fetchall()[0]  # fetch fully: Splink shares the connection
+
+    def rows(self, sql: str) -> list[tuple]:
+        return [tuple(r) for r in self.con.execute(sql).fetchall()]
+
+    def frame(self, sql: str) -> Any:
+        return self.con.execute(sql).df()
 
     def splink_api(self):
         from splink import DuckDBAPI
@@ -143,8 +172,18 @@ class SparkEngine(Engine):
     def columns(self, name: str) -> list[str]:
         return self.spark.table(name).columns
 
+    def create_from_rows(self, name: str, columns: list[str], rows: list[tuple]) -> None:
+        schema = ", ".join(f"{self.quote(c)} string" for c in columns)
+        self.spark.createDataFrame(rows, schema).createOrReplaceTempView(name)
+
     def row(self, sql: str) -> tuple:
         return tuple(self.spark.sql(sql).collect()[0])
+
+    def rows(self, sql: str) -> list[tuple]:
+        return [tuple(r) for r in self.spark.sql(sql).collect()]
+
+    def frame(self, sql: str) -> Any:
+        return self.spark.sql(sql).toPandas()
 
     def splink_api(self):
         from splink import SparkAPI

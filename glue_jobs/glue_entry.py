@@ -9,6 +9,8 @@ zip). Arguments (see ``glue_jobs/contract.py``):
   --settings_uri --output_format csv|parquet --job_engine auto|duckdb|spark
   --source_bucket --source_key  per run, from the workflow (the uploaded object)
   [--source_key_encoding url]   the key as S3 event notifications write it (URL-encoded)
+  [--dedup_mode replace|incremental] [--model_prefix]  incremental: match the upload against the
+                                published matches and model (``glue_jobs/incremental.py``)
   --JOB_NAME --JOB_RUN_ID       from Glue
 
 Engines: ``duckdb`` deduplicates on the Glue driver; ``spark`` on the cluster
@@ -31,7 +33,7 @@ from pathlib import Path
 
 REQUIRED = ["JOB_NAME", "JOB_RUN_ID", "output_bucket", "output_prefix", "matches_prefix", "staging_prefix",
             "settings_uri", "output_format", "job_engine", "source_bucket", "source_key"]
-OPTIONAL = ["source_key_encoding"]
+OPTIONAL = ["source_key_encoding", "dedup_mode", "model_prefix"]
 
 
 def resolve_args(argv):
@@ -79,12 +81,31 @@ def dedup_on_spark(glue, duck, cfg, table: str, source: str, checkpoint_uri: str
                  "matches": from_spark(spark, duck, res.matches_table, "spark_matches")}
 
 
+def dedup_on_driver(s3, duck, cfg, table: str, source: str, args: dict, workdir: Path):
+    """Replace or incremental run with DuckDB on the driver: (result, model JSON, run summary).
+
+    Incremental: the published matches and model are read back from S3 first.
+    """
+    import glue_jobs.runner as runner
+    from glue_jobs.published_s3 import read_model, read_published
+
+    mode, published, saved = args.get("dedup_mode", "replace"), None, None
+    if mode == runner.INCREMENTAL:
+        published = read_published(s3, duck, args["output_bucket"], args["matches_prefix"], workdir)
+        saved = read_model(s3, args["output_bucket"], args["model_prefix"]) if published else None
+    choice = runner.ModelChoice.pick(given=None, published=saved, mode=mode, retrain=False)
+    outcome = runner.execute(duck, cfg, table, source=source, mode=mode, published_table=published,
+                             choice=choice, run_id=args["JOB_RUN_ID"])
+    return outcome.result, outcome.model_json, outcome.summary
+
+
 def run(args: dict, s3, glue) -> dict:
     """One job run; returns its summary. Everything written goes under staging until publish."""
     from glue_jobs.contract import choose_engine, run_summary_key
-    from glue_jobs.dedup_core import MATCH_ID, DuckDBEngine, deduplicate
+    from glue_jobs.dedup_core import MATCH_ID, DuckDBEngine
     from glue_jobs.glue_io import head_input, read_input, spark_checkpoint_uri, write_outputs
     from glue_jobs.publish import check_layout, cleanup, publish_all
+    from glue_jobs.published_s3 import stage_model
 
     t0 = time.time()
     cfg = load_settings(s3, args["settings_uri"])
@@ -92,31 +113,42 @@ def run(args: dict, s3, glue) -> dict:
     src_bucket, src_key = args["source_bucket"], args["source_key"]
     source = f"s3://{src_bucket}/{src_key}"
     staging = f"{args['staging_prefix']}{run_id}/"
-    check_layout(src_bucket, src_key, bucket, [args["output_prefix"], args["matches_prefix"], args["staging_prefix"]])
+    mode, model_prefix = args.get("dedup_mode", "replace"), args.get("model_prefix")
+    if mode == "incremental" and not model_prefix:
+        raise ValueError("--dedup_mode incremental needs --model_prefix (where the published model is kept)")
+    check_layout(src_bucket, src_key, bucket, [args["output_prefix"], args["matches_prefix"], args["staging_prefix"],
+                                               *([model_prefix] if model_prefix else [])])
     head = head_input(s3, src_bucket, src_key)
-    engine = choose_engine(args["job_engine"], head["ContentLength"])
+    # an incremental run adds a batch to the published set on the driver's DuckDB
+    engine = "duckdb" if mode == "incremental" else choose_engine(args["job_engine"], head["ContentLength"])
     workdir = Path(tempfile.mkdtemp(prefix="dedup-"))
     try:  # from here on everything written goes under staging, removed in finally
         duck = DuckDBEngine()
         table = read_input(s3, duck, src_bucket, src_key, head["ETag"], cfg, workdir)       # read input
         if engine == "spark":                                                               # dedup
             res, tables = dedup_on_spark(glue, duck, cfg, table, source, spark_checkpoint_uri(bucket, staging))
+            model_json = res.linker.misc.save_model_to_json() if res.linker is not None else None
+            run_summary = {"mode": mode, "model": {"source": f"trained on this run's {res.records_in} records"}}
         else:
-            res = deduplicate(duck, cfg, table, source=source)
+            res, model_json, run_summary = dedup_on_driver(s3, duck, cfg, table, source, args, workdir)
             tables = {"deduplicated": res.survivors_table, "matches": res.matches_table}
+        expected = getattr(res, "records_total", res.records_in)  # incremental: published + new
         n_matches = duck.scalar(f"SELECT count(*) FROM {tables['matches']}")
         n_ids = duck.scalar(f"SELECT count(DISTINCT {MATCH_ID}) FROM {tables['matches']}")
         n_survivors = duck.scalar(f"SELECT count(*) FROM {tables['deduplicated']}")
-        if n_matches != res.records_in or n_ids != n_survivors:  # never lose a customer
-            raise RuntimeError(f"{source}: {res.records_in} records in, {n_matches} in the matches output, "
+        if n_matches != expected or n_ids != n_survivors:  # never lose a customer
+            raise RuntimeError(f"{source}: {expected} records in, {n_matches} in the matches output, "
                                f"{n_ids} match ids but {n_survivors} survivors; nothing published")
         write_outputs(s3, duck, tables, bucket, staging, fmt, f"part-{run_id}", workdir)     # stage
-        publish_all(s3, bucket, [(f"{staging}deduplicated/", args["output_prefix"]),       # publish
-                                 (f"{staging}matches/", args["matches_prefix"])])
+        sets = [(f"{staging}deduplicated/", args["output_prefix"]), (f"{staging}matches/", args["matches_prefix"])]
+        if model_prefix:  # the model and the run's summary, published with the sets
+            sets.append((stage_model(s3, bucket, staging, run_id, {**run_summary, "engine": engine}, model_json), model_prefix))
+        publish_all(s3, bucket, sets)                                                       # publish
     finally:
         cleanup(s3, bucket, staging)
         shutil.rmtree(workdir, ignore_errors=True)
-    summary = {"records_in": res.records_in, "clusters": res.clusters, "duplicates_removed": res.duplicates_removed,
+    summary = {**run_summary,
+               "records_in": res.records_in, "clusters": res.clusters, "duplicates_removed": res.duplicates_removed,
                "engine": engine, "input_bytes": head["ContentLength"], "prior": res.model.prior,
                "model_warnings": res.model.warnings[:20], "seconds": round(time.time() - t0, 1)}
     s3.put_object(Bucket=bucket, Key=run_summary_key(args["staging_prefix"], run_id),              # summary

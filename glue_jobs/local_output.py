@@ -32,7 +32,7 @@ from pathlib import Path
 
 from glue_jobs.validation import InputError
 
-OUTPUT_FOLDERS = ("deduplicated", "matches")
+OUTPUT_FOLDERS = ("deduplicated", "matches", "model")
 STAGING = "_staging"
 _LOCK = ".lock"
 

@@ -57,23 +57,42 @@ def _comparison(f: Field) -> dict:
                   _lvl(_lev(c, 1), "one edit"), _lvl(_lev(c, 2), "two edits"), _lvl("ELSE", "else")]
     elif f.kind == "email":
         u, dg = f"{c}_user", f"{c}_digits"
+        # "mary.daniels@x" / "marydaniels@x" / "mary_daniels@x" (outside Gmail): one
+        # person retyping, or namesakes at one provider; as common as each
+        # other, so such a pair counts as null (no evidence either way)
+        separators_only = f"{c}_alnum_l = {c}_alnum_r AND {c}_l <> {c}_r"
         levels = [
-            _lvl(_null(c), "null", null=True),
+            _lvl(f"{_null(c)} OR ({separators_only})", "null, or the same but for dots, '_' or '-'", null=True),
             _lvl(f"{c}_l = {c}_r", "exact address"),
-            _lvl(f"{c}_nodots_l = {c}_nodots_r", "same address but for dots"),
             _lvl(f"{u}_l = {u}_r", "same user name, other domain", tf=u),
             _lvl(f"{_lev(c, 1)} AND {dg}_l = {dg}_r", "one typo, same digits"),
             _lvl("ELSE", "else"),
         ]
     elif f.kind in ("date", "date_parts"):
-        swap = (f"substr({c}_l, 1, 4) = substr({c}_r, 1, 4) AND substr({c}_l, 6, 2) = substr({c}_r, 9, 2)"
-                f" AND substr({c}_l, 9, 2) = substr({c}_r, 6, 2)")
-        levels = [_lvl(_null(c), "null", null=True), _lvl(f"{c}_l = {c}_r", "exact"),
-                  _lvl(f"{_lev(c, 1)} OR ({swap})", "one character or day/month swapped"),
-                  _lvl("ELSE", "else")]
+        y, m, d = (f"{c}_{p}" for p in "ymd")
+        eq = lambda x: f"{x}_l = {x}_r"  # noqa: E731
+        two_equal = f"({eq(y)} AND {eq(m)}) OR ({eq(y)} AND {eq(d)}) OR ({eq(m)} AND {eq(d)})"
+        off_by_one = (f"({eq(y)} AND {eq(m)} AND abs({d}_l - {d}_r) = 1)"
+                      f" OR ({eq(y)} AND {eq(d)} AND abs({m}_l - {m}_r) = 1)"
+                      f" OR ({eq(m)} AND {eq(d)} AND abs({y}_l - {y}_r) = 1)")
+        swap = f"{eq(y)} AND {m}_l = {d}_r AND {d}_l = {m}_r"
+        both = lambda x: f"CASE WHEN {x}_l IS NOT NULL AND {x}_r IS NOT NULL THEN 1 ELSE 0 END"  # noqa: E731
+        levels = [
+            # a date with a part missing is still compared on the two others
+            _lvl(f"({_null(c)}) AND {both(y)} + {both(m)} + {both(d)} < 2", "null", null=True),
+            _lvl(f"{c}_l = {c}_r", "exact"),
+            _lvl(f"{_lev(c, 1)} OR ({swap}) OR {off_by_one}",
+                 "one character, one part off by one, or day/month swapped"),
+            _lvl(f"({_null(c)}) AND ({two_equal})", "two parts equal, the third missing"),
+            _lvl("ELSE", "else"),
+        ]
     elif f.kind == "identifier":
-        levels = [_lvl(_null(c), "null", null=True), _lvl(f"{c}_l = {c}_r", "exact"),
-                  _lvl("ELSE", "else")]
+        # "jsmith" / "jsmith7": a login changed on a new account, or a namesake's
+        # login made unique with a number; both are common, so the pair says
+        # nothing either way and counts as null
+        stem = f"{c}_stem_l = {c}_stem_r AND {c}_l <> {c}_r"
+        levels = [_lvl(f"{_null(c)} OR ({stem})", "null, or the same but for digits at the end", null=True),
+                  _lvl(f"{c}_l = {c}_r", "exact"), _lvl("ELSE", "else")]
     elif f.kind == "code":
         levels = [_lvl(_null(c), "null", null=True), _lvl(f"{c}_l = {c}_r", "exact"),
                   _lvl(_lev(c, 1), "one edit"), _lvl("ELSE", "else")]
@@ -95,6 +114,11 @@ def _name_pair_comparison() -> dict:
         _lvl(f"{fn}_l = {ln}_r AND {ln}_l = {fn}_r", "first and last swapped"),
         _lvl(f"({fn}_l = {fn}_r AND {_lev(ln, 2)}) OR ({ln}_l = {ln}_r AND {_lev(fn, 2)})",
              "one exact, other within two edits"),
+        _lvl(f"{_lev(ln, 1)} AND instr({fn}_nicks_l, concat(',', {fn}_r, ',')) > 0",
+             "first names a nickname of one another, last within one edit"),
+        _lvl(f"({fn}_l = {ln}_r AND levenshtein({ln}_l, {fn}_r) <= 2)"
+             f" OR ({ln}_l = {fn}_r AND levenshtein({fn}_l, {ln}_r) <= 2)",
+             "first and last swapped, one within two edits"),
         _lvl(both(2), "both within two edits"),
         _lvl(f"{ln}_l = {ln}_r", "last name only", tf=ln),
         _lvl(f"{fn}_l = {fn}_r", "first name only", tf=fn),
@@ -168,6 +192,30 @@ def _set_exact_match_u(engine: Engine, settings: dict, std_table: str) -> None:
             lvl["fix_u_probability"] = True
 
 
+# No single disagreeing field is a veto: at least 1 in 100 true duplicates is
+# assumed to disagree on any one field (a new login, a new e-mail, another
+# country). EM on files where a field never changed learns an m of ~1e-6 for
+# "else", a weight of -19 bits that no agreement elsewhere can outweigh.
+MIN_DISAGREEMENT_M = 0.01
+
+
+def floor_disagreement_m(comparisons, floor: float = MIN_DISAGREEMENT_M) -> None:
+    """Raise each comparison's ELSE-level m to ``floor``, scaling its other levels' m to sum to 1."""
+    for cc in comparisons:
+        levels = [cl for cl in cc.comparison_levels if not cl.is_null_level]
+        other = [cl for cl in levels if not cl._is_else_level]
+        last = [cl for cl in levels if cl._is_else_level]
+        if len(last) != 1 or not other:
+            continue
+        m_else = last[0].m_probability
+        if m_else is None or m_else >= floor:
+            continue
+        rest = sum(cl.m_probability or 0.0 for cl in other)
+        for cl in other:
+            cl.m_probability = (cl.m_probability or 0.0) * (1.0 - floor) / rest
+        last[0].m_probability = floor
+
+
 @dataclass
 class ModelReport:
     prior: float = math.nan
@@ -177,6 +225,8 @@ class ModelReport:
     timings: dict[str, float] = field(default_factory=dict)
     match_weights: dict[str, dict[str, float]] = field(default_factory=dict)
     fallback: str = ""  # why the model was not used, when it was not (then clusters follow the prior rules)
+    linker: Any = field(default=None, repr=False, compare=False)
+    predictions: Any = field(default=None, repr=False, compare=False)
 
 
 class _WarningCollector(logging.Handler):
@@ -190,96 +240,96 @@ class _WarningCollector(logging.Handler):
             self.messages.append(msg)
 
 
-def run_splink(engine: Engine, cfg: DedupConfig, std_table: str, n_records: int, *,
-               u_max_pairs: float = 2e6, em_max_pairs: float = 1e6,
-               seed: int = 1) -> tuple[str, ModelReport]:
-    """Train the model, score the blocked pairs and cluster them.
+def train_linker(engine: Engine, cfg: DedupConfig, std_table: str, n_records: int, *,
+                 u_max_pairs: float = 2e6, em_max_pairs: float = 1e6,
+                 seed: int = 1) -> tuple[Any, ModelReport]:
+    """Train a Splink linker on ``std_table``: prior, u, m (see the module docstring).
 
-    Returns the name of a table (unique_id, cluster_id) in the engine and a report
-    of the model's own estimates.
+    Returns ``(None, report)`` when no pair agrees on a prior rule: nothing to learn
+    from, every record is its own cluster.
     """
-    rep = ModelReport()
-    if n_records < 2:
-        # one record: no pair to learn from or to score
-        rep.prior, rep.fallback = 0.0, "a single record: it is its own customer, Splink not run"
-        engine.create(CLUSTER_TABLE, f"SELECT unique_id, unique_id AS cluster_id FROM {std_table}")
-        return CLUSTER_TABLE, rep
-    settings = splink_settings(cfg)
-    _set_exact_match_u(engine, settings, std_table)
-    api = engine.splink_api()
-    sdf = api.register(std_table)
-    collector = _WarningCollector()
-    splink_logger = logging.getLogger("splink")
-    splink_logger.addHandler(collector)
-    try:
-        try:
-            return _train_predict_cluster(engine, cfg, std_table, n_records, rep, settings, sdf, collector,
-                                          u_max_pairs=u_max_pairs, em_max_pairs=em_max_pairs, seed=seed)
-        except (ValueError, ArithmeticError) as e:
-            # A degenerate file (all records alike, or too few distinct pairs): Splink
-            # cannot estimate the prior or the parameters ("Deterministic matching rules
-            # led to more observed matches than is consistent with supplied recall",
-            # divisions by zero). The prior rules are exact agreements that mean
-            # "same customer": records linked by them are one cluster.
-            first = (str(e).strip().splitlines() or [type(e).__name__])[0]
-            rep.fallback = (f"the model cannot be trained on this file ({first}); records that agree on a "
-                            f"prior rule {list(cfg.prior_rules)} are one customer")
-            collector.messages.append(rep.fallback)
-            rep.match_weights.clear()
-            return rule_clusters(engine, cfg, std_table), rep
-    finally:
-        splink_logger.removeHandler(collector)
-        rep.warnings = collector.messages
-
-
-def _train_predict_cluster(engine: Engine, cfg: DedupConfig, std_table: str, n_records: int, rep: ModelReport,
-                           settings: dict, sdf: Any, collector: _WarningCollector, *, u_max_pairs: float,
-                           em_max_pairs: float, seed: int) -> tuple[str, ModelReport]:
     from splink import Linker
     from splink.internals.exceptions import EMTrainingException
 
-    linker = Linker(sdf, settings, log_level=None)
+    rep = ModelReport()
+    settings = splink_settings(cfg)
+    _set_exact_match_u(engine, settings, std_table)
+    sdf = engine.splink_api().register(std_table)
+    collector = _WarningCollector()
+    splink_logger = logging.getLogger("splink")
+    splink_logger.addHandler(collector)
     t = time.perf_counter()
-    linker.training.estimate_probability_two_random_records_match(
-        [_rule(r) for r in cfg.prior_rules], recall=cfg.prior_recall)
-    rep.prior = linker._settings_obj._probability_two_random_records_match
-    if not rep.prior > 0:
-        # No pair agrees on any prior rule (a clean file, a small one, the job's
-        # own output): nothing says the file holds duplicates. A prior of 0 is
-        # a weight of -inf (EM fails), and EM on pairs that are all non-matches
-        # learns look-alikes as matches (a floored prior still gave 3 false
-        # pairs in 2,000 clean records). Every record is its own cluster.
-        collector.messages.append("no record pair agrees on a prior rule "
-                                  f"{list(cfg.prior_rules)}: no duplicates assumed, Splink not run")
-        rep.prior = 0.0
-        engine.create(CLUSTER_TABLE, f"SELECT unique_id, unique_id AS cluster_id FROM {std_table}")
+    try:
+        linker = Linker(sdf, settings, log_level=None)
+        linker.training.estimate_probability_two_random_records_match(
+            [_rule(r) for r in cfg.prior_rules], recall=cfg.prior_recall)
+        rep.prior = linker._settings_obj._probability_two_random_records_match
+        if not rep.prior > 0:
+            # No pair agrees on any prior rule (a clean file, a small one, the job's
+            # own output): nothing says the file holds duplicates. A prior of 0 is
+            # a weight of -inf (EM fails), and EM on pairs that are all non-matches
+            # learns look-alikes as matches (a floored prior still gave 3 false
+            # pairs in 2,000 clean records). Every record is its own cluster.
+            collector.messages.append("no record pair agrees on a prior rule "
+                                      f"{list(cfg.prior_rules)}: no duplicates assumed, Splink not run")
+            rep.prior = 0.0
+            return None, rep
+        # never below one match among all pairs
+        floor = 1.0 / max(1.0, n_records * (n_records - 1) / 2)
+        if rep.prior < floor:
+            rep.prior = floor
+            linker._settings_obj._probability_two_random_records_match = floor
+        linker.training.estimate_u_using_random_sampling(max_pairs=u_max_pairs, seed=seed)
+        # EM on a hash sample of the blocked pairs when the file is big; the
+        # sampler's probe needs a few thousand records to see any pair at all
+        sample = {} if n_records < 50_000 else {
+            "max_pairs": em_max_pairs, "record_sample_proportion": min(1.0, 20_000 / n_records)}
+        for r in cfg.em_blocking_rules:
+            try:
+                linker.training.estimate_parameters_using_expectation_maximisation(
+                    _rule(r), estimate_without_term_frequencies=True, **sample)
+            except EMTrainingException as e:
+                # a small or clean file: no pair for this rule; the other sessions
+                # (or Splink's default m) stand in, and the warning says so
+                first = str(e).strip().splitlines()[0]
+                collector.messages.append(f"EM session on {r!r} skipped, not fully trained: {first}")
+        floor_disagreement_m(linker._settings_obj.comparisons)
+    except (ValueError, ArithmeticError) as e:
+        # A degenerate file (all records alike, or too few distinct pairs): Splink
+        # cannot estimate the prior or the parameters ("Deterministic matching rules
+        # led to more observed matches than is consistent with supplied recall",
+        # divisions by zero). The prior rules are exact agreements that mean
+        # "same customer": records linked by them are one cluster (``run_splink``).
+        first = (str(e).strip().splitlines() or [type(e).__name__])[0]
+        rep.fallback = (f"the model cannot be trained on this file ({first}); records that agree on a "
+                        f"prior rule {list(cfg.prior_rules)} are one customer")
+        collector.messages.append(rep.fallback)
+        rep.match_weights.clear()
+        return None, rep
+    finally:
+        splink_logger.removeHandler(collector)
+        rep.warnings = collector.messages
         rep.timings["train"] = time.perf_counter() - t
-        return CLUSTER_TABLE, rep
-    # never below one match among all pairs
-    floor = 1.0 / max(1.0, n_records * (n_records - 1) / 2)
-    if rep.prior < floor:
-        rep.prior = floor
-        linker._settings_obj._probability_two_random_records_match = floor
-    linker.training.estimate_u_using_random_sampling(max_pairs=u_max_pairs, seed=seed)
-    # EM on a hash sample of the blocked pairs when the file is big; the
-    # sampler's probe needs a few thousand records to see any pair at all
-    sample = {} if n_records < 50_000 else {
-        "max_pairs": em_max_pairs, "record_sample_proportion": min(1.0, 20_000 / n_records)}
-    for r in cfg.em_blocking_rules:
-        try:
-            linker.training.estimate_parameters_using_expectation_maximisation(
-                _rule(r), estimate_without_term_frequencies=True, **sample)
-        except EMTrainingException as e:
-            # a small or clean file: no pair for this rule; the other sessions
-            # (or Splink's default m) stand in, and the warning says so
-            first = str(e).strip().splitlines()[0]
-            collector.messages.append(f"EM session on {r!r} skipped, not fully trained: {first}")
-    rep.timings["train"] = time.perf_counter() - t
+    return linker, rep
+
+
+def load_linker(engine: Engine, std_table: str, model: dict) -> Any:
+    """A linker over ``std_table`` with a saved model (``glue_jobs.model_store.fit_to_settings``)."""
+    from splink import Linker
+
+    return Linker(engine.splink_api().register(std_table), model, log_level=None)
+
+
+def predict_and_cluster(engine: Engine, cfg: DedupConfig, linker: Any, rep: ModelReport) -> tuple[Any, str]:
+    """Score the blocked pairs (kept down to ``PAIR_FLOOR``, for the confidence) and
+    cluster those at the threshold. Returns (predictions, clusters table)."""
+    from glue_jobs.confidence import PAIR_FLOOR
+
     t = time.perf_counter()
-    pred = linker.inference.predict(threshold_match_probability=cfg.threshold_match_probability)
-    rep.n_pairs_matched = int(engine.scalar(f"SELECT count(*) FROM {engine.to_sql_name(pred)}"))
-    clusters = linker.clustering.cluster_pairwise_predictions_at_threshold(
-        pred, threshold_match_probability=cfg.threshold_match_probability)
+    threshold = cfg.threshold_match_probability
+    pred = linker.inference.predict(threshold_match_probability=min(PAIR_FLOOR, threshold))
+    rep.n_pairs_scored = int(engine.scalar(f"SELECT count(*) FROM {engine.to_sql_name(pred)}"))
+    clusters = linker.clustering.cluster_pairwise_predictions_at_threshold(pred, threshold_match_probability=threshold)
     engine.create(CLUSTER_TABLE, f"SELECT unique_id, cluster_id FROM {engine.to_sql_name(clusters)}")
     rep.timings["predict_cluster"] = time.perf_counter() - t
     for cc in linker._settings_obj.comparisons:
@@ -287,7 +337,36 @@ def _train_predict_cluster(engine: Engine, cfg: DedupConfig, std_table: str, n_r
             cl.label_for_charts: (round(cl._log2_bayes_factor, 2), cl.m_probability, cl.u_probability)
             for cl in cc.comparison_levels if not cl.is_null_level
         }
-    return CLUSTER_TABLE, rep
+    return pred, CLUSTER_TABLE
+
+
+def run_splink(engine: Engine, cfg: DedupConfig, std_table: str, n_records: int, *,
+               model: dict | None = None, **train_kwargs) -> tuple[str, ModelReport]:
+    """Train the model (or load ``model``), score the blocked pairs and cluster them.
+
+    Returns the name of a table (unique_id, cluster_id) in the engine and a report
+    of the model's own estimates; ``report.linker`` and ``report.predictions``
+    are Splink's objects (None when no duplicates were assumed).
+    """
+    if n_records < 2:
+        # one record: no pair to learn from or to score
+        linker, rep = None, ModelReport(prior=0.0, fallback="a single record: it is its own customer, Splink not run")
+    elif model is not None:
+        linker, rep = load_linker(engine, std_table, model), ModelReport()
+        rep.prior = model.get("probability_two_random_records_match", math.nan)
+    else:
+        linker, rep = train_linker(engine, cfg, std_table, n_records, **train_kwargs)
+    if linker is None and rep.fallback and n_records >= 2:
+        return rule_clusters(engine, cfg, std_table), rep
+    if linker is None:
+        engine.create(CLUSTER_TABLE, f"SELECT unique_id, unique_id AS cluster_id FROM {std_table}")
+        return CLUSTER_TABLE, rep
+    rep.linker = linker
+    rep.predictions, clusters = predict_and_cluster(engine, cfg, linker, rep)
+    rep.n_pairs_matched = int(engine.scalar(
+        f"SELECT count(*) FROM {engine.to_sql_name(rep.predictions)} "
+        f"WHERE match_probability >= {cfg.threshold_match_probability!r}"))
+    return clusters, rep
 
 
 def rule_sql(rule: Any) -> str:

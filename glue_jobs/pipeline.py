@@ -12,12 +12,14 @@ input columns), ties broken by the lowest id (string order).
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
+from glue_jobs.confidence import confidence_sql
 from glue_jobs.config import DedupConfig
 from glue_jobs.engines import Engine
 from glue_jobs.model import ModelReport, run_splink
-from glue_jobs.standardise import nullif_blank, standardise_sql
+from glue_jobs.standardise import create_standardised, nullif_blank
 
 STD_TABLE = "__dedup_std"
 INPUT_TABLE = "__dedup_input"  # the input under generated column names (a view)
@@ -25,8 +27,12 @@ MATCHES_INTERNAL = "__dedup_matches_internal"
 SURVIVORS_INTERNAL = "__dedup_survivors_internal"
 MATCHES_TABLE = "__dedup_matches"  # views with the input's own column names
 SURVIVORS_TABLE = "__dedup_survivors"
+PAIRS_TABLE = "__dedup_pairs"
+CONFIDENCE_TABLE = "__dedup_confidence"
 MATCH_ID = "match_id"
 INTERNAL_MATCH_ID = "__dedup_match_id"
+INTERNAL_CONFIDENCE = "__dedup_match_confidence"
+CONFIDENCE = "match_confidence"
 
 
 @dataclass
@@ -37,38 +43,88 @@ class DedupResult:
     clusters: int
     duplicates_removed: int
     model: ModelReport
+    std_table: str = STD_TABLE
+    confidence_table: str = CONFIDENCE_TABLE
+    summary: dict = field(default_factory=dict)
+
+    @property
+    def linker(self) -> Any:
+        return self.model.linker
+
+    @property
+    def predictions(self) -> Any:
+        return self.model.predictions
 
 
 def deduplicate(engine: Engine, cfg: DedupConfig, input_table: str, *, source: str = "input",
                 **splink_kwargs) -> DedupResult:
     """Deduplicate ``input_table`` (raw input columns, as strings) in ``engine``.
 
-    Leaves ``__dedup_matches`` (every input record + ``match_id``) and
+    Leaves ``__dedup_matches`` (every input record + ``match_id`` +
+    ``match_confidence``, see ``glue_jobs/confidence.py``) and
     ``__dedup_survivors`` (one record per ``match_id``, the input's columns only).
+    ``model``: a saved Splink model to use instead of training.
 
     Whatever the input's column names (SQL words, names this SQL uses such as
     ``rn`` or ``n``, quotes, spaces, unicode), the job's SQL never sees them: it
     works on generated names (``__in_0``, ``__in_1``, ...) and the two results are
     views that give the input's names back.
     """
-    from glue_jobs.validation import InputError, check_column_names
+    from glue_jobs.validation import check_column_names
 
     cols = engine.columns(input_table)
     check_column_names(cols, source)
-    missing = [c for c in cfg.required_columns if c not in cols]
-    if missing:
-        raise InputError(f"{source}: missing required column(s) {missing}; the input has {cols[:30]}")
-    clash = [c for c in cols if c.casefold() == MATCH_ID]
-    if clash:
-        raise InputError(f"{source}: the input already has a {clash[0]!r} column, the name of the column "
-                         f"this job adds; rename it")
     t0 = time.perf_counter()
+    n = check_records(engine, cfg, input_table, source)
     internal = {c: f"__in_{i}" for i, c in enumerate(cols)}
     engine.view(INPUT_TABLE, "SELECT " + ", ".join(f"{engine.quote(c)} AS {internal[c]}" for c in cols)
                 + f" FROM {input_table}")
     icfg, icols = cfg.renamed(internal), list(internal.values())
     qid = icfg.id_column
-    row = engine.row(f"SELECT count(*), count({qid}), count(DISTINCT {qid}) FROM {INPUT_TABLE}")
+
+    create_standardised(engine, icfg, INPUT_TABLE, STD_TABLE)
+    t_std = time.perf_counter() - t0
+    clusters, rep = run_splink(engine, icfg, STD_TABLE, n, **splink_kwargs)
+    rep.timings["standardise"] = t_std
+
+    t = time.perf_counter()
+    pred = rep.predictions
+    engine.create(PAIRS_TABLE, f"SELECT unique_id_l, unique_id_r, match_probability FROM {engine.to_sql_name(pred)}"
+                  if pred is not None else "SELECT unique_id AS unique_id_l, unique_id AS unique_id_r, "
+                  f"CAST(1.0 AS DOUBLE) AS match_probability FROM {STD_TABLE} WHERE 1 = 0")
+    engine.create(CONFIDENCE_TABLE, confidence_sql(PAIRS_TABLE, clusters))
+    qcols = ", ".join(f"i.{c}" for c in icols)
+    engine.create(MATCHES_INTERNAL, f"""
+        SELECT {qcols}, c.{MATCH_ID} AS {INTERNAL_MATCH_ID}, c.{CONFIDENCE} AS {INTERNAL_CONFIDENCE}
+        FROM {INPUT_TABLE} i JOIN {CONFIDENCE_TABLE} c ON CAST(i.{qid} AS STRING) = c.unique_id""")
+    engine.create(SURVIVORS_INTERNAL, survivors_sql(engine, icfg, icols, MATCHES_INTERNAL, INTERNAL_MATCH_ID))
+    back = ", ".join(f"{i} AS {engine.quote(c)}" for c, i in internal.items())
+    engine.view(MATCHES_TABLE, f"SELECT {back}, {INTERNAL_MATCH_ID} AS {MATCH_ID}, "
+                f"{INTERNAL_CONFIDENCE} AS {CONFIDENCE} FROM {MATCHES_INTERNAL}")
+    engine.view(SURVIVORS_TABLE, f"SELECT {back} FROM {SURVIVORS_INTERNAL}")
+    n_matches = int(engine.scalar(f"SELECT count(*) FROM {MATCHES_INTERNAL}"))
+    n_clusters = int(engine.scalar(f"SELECT count(*) FROM {SURVIVORS_INTERNAL}"))
+    if n_matches != n:  # the join must keep every record: never publish a set with customers missing
+        raise RuntimeError(f"{source}: {n} records in but {n_matches} with a match_id; nothing written")
+    rep.timings["survivors"] = time.perf_counter() - t
+    return DedupResult(MATCHES_TABLE, SURVIVORS_TABLE, n, n_clusters, n - n_clusters, rep)
+
+
+def check_records(engine: Engine, cfg: DedupConfig, table: str, source: str) -> int:
+    """The input's columns and ids are usable; returns the number of records."""
+    from glue_jobs.validation import InputError
+
+    cols = engine.columns(table)
+    missing = [c for c in cfg.required_columns if c not in cols]
+    if missing:
+        raise InputError(f"{source}: missing required column(s) {missing}; the input has {cols[:30]}")
+    for added in (MATCH_ID, CONFIDENCE):
+        clash = [c for c in cols if c.casefold() == added]
+        if clash:
+            raise InputError(f"{source}: the input already has a {clash[0]!r} column, the name of a column "
+                             f"this job adds (is it the job's own output?); rename it")
+    qid = engine.quote(cfg.id_column)
+    row = engine.row(f"SELECT count(*), count({qid}), count(DISTINCT {qid}) FROM {table}")
     n, n_ids, n_distinct = int(row[0]), int(row[1]), int(row[2])
     if n == 0:
         raise InputError(f"{source}: header only, the file has no records")
@@ -77,27 +133,7 @@ def deduplicate(engine: Engine, cfg: DedupConfig, input_table: str, *, source: s
     if n_distinct != n:
         raise InputError(f"{source}: id column '{cfg.id_column}' is not unique "
                          f"({n - n_distinct} repeated value(s)); set 'id_column' to a unique key")
-
-    engine.create(STD_TABLE, standardise_sql(engine, icfg, INPUT_TABLE))
-    t_std = time.perf_counter() - t0
-    clusters, rep = run_splink(engine, icfg, STD_TABLE, n, **splink_kwargs)
-    rep.timings["standardise"] = t_std
-
-    t = time.perf_counter()
-    qcols = ", ".join(f"i.{c}" for c in icols)
-    engine.create(MATCHES_INTERNAL, f"""
-        SELECT {qcols}, c.cluster_id AS {INTERNAL_MATCH_ID}
-        FROM {INPUT_TABLE} i JOIN {clusters} c ON CAST(i.{qid} AS STRING) = c.unique_id""")
-    engine.create(SURVIVORS_INTERNAL, survivors_sql(engine, icfg, icols, MATCHES_INTERNAL, INTERNAL_MATCH_ID))
-    back = ", ".join(f"{i} AS {engine.quote(c)}" for c, i in internal.items())
-    engine.view(MATCHES_TABLE, f"SELECT {back}, {INTERNAL_MATCH_ID} AS {MATCH_ID} FROM {MATCHES_INTERNAL}")
-    engine.view(SURVIVORS_TABLE, f"SELECT {back} FROM {SURVIVORS_INTERNAL}")
-    n_matches = int(engine.scalar(f"SELECT count(*) FROM {MATCHES_INTERNAL}"))
-    n_clusters = int(engine.scalar(f"SELECT count(*) FROM {SURVIVORS_INTERNAL}"))
-    if n_matches != n:  # the join must keep every record: never publish a set with customers missing
-        raise RuntimeError(f"{source}: {n} records in but {n_matches} with a match_id; nothing written")
-    rep.timings["survivors"] = time.perf_counter() - t
-    return DedupResult(MATCHES_TABLE, SURVIVORS_TABLE, n, n_clusters, n - n_clusters, rep)
+    return n
 
 
 def survivors_sql(engine: Engine, cfg: DedupConfig, cols: list[str], matches_table: str,

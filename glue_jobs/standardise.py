@@ -9,6 +9,8 @@ from __future__ import annotations
 from glue_jobs.config import DedupConfig, Field
 from glue_jobs.engines import Engine
 
+NICKNAME_TABLE = "__dedup_nicknames"
+
 
 def nullif_blank(expr: str) -> str:
     return f"NULLIF(trim({expr}), '')"
@@ -29,39 +31,66 @@ def _std_expressions(engine: Engine, f: Field) -> dict[str, str]:
         gmail = f"{dom} IN ('gmail.com', 'googlemail.com')"
         user = f"CASE WHEN {gmail} THEN replace({raw_user}, '.', '') ELSE {raw_user} END"
         valid = f"{e} LIKE '%_@_%'"
+        alnum_user = ra(raw_user, r"[^\p{L}\p{N}]", "")
         return {
             f.name: f"CASE WHEN {valid} THEN {nullif_blank(f'concat({user}, {chr(39)}@{chr(39)}, {dom})')} END",
             f"{f.name}_user": f"CASE WHEN {valid} THEN {nullif_blank(user)} END",
-            f"{f.name}_nodots": f"CASE WHEN {valid} THEN concat(replace({raw_user}, '.', ''), '@', {dom}) END",
             f"{f.name}_digits": ra(raw_user, "[^0-9]", ""),
+            f"{f.name}_alnum": f"CASE WHEN {valid} THEN concat({alnum_user}, '@', {dom}) END",
         }
-    if f.kind == "date_parts":
-        # "7", " 07 " and "7.0" (a spreadsheet's float) are all 7; anything else is NULL
-        d, m, y = (engine.try_cast_int(ra(f"trim({q(r)})", r"\.0*$", "")) for r in ("day", "month", "year"))
-        ok = f"{d} BETWEEN 1 AND 31 AND {m} BETWEEN 1 AND 12 AND {y} BETWEEN 1000 AND 2999"
+    if f.kind in ("date_parts", "date"):
+        if f.kind == "date_parts":
+            # "7", " 07 " and "7.0" (a spreadsheet's float) are all 7; anything else is NULL
+            d, m, y = (engine.try_cast_int(ra(f"trim({q(r)})", r"\.0*$", "")) for r in ("day", "month", "year"))
+        else:
+            digits = ra(q("column"), "[^0-9]", "")
+            pos = {"YYYYMMDD": (1, 5, 7), "YYYY-MM-DD": (1, 5, 7),
+                   "DD/MM/YYYY": (5, 3, 1), "MM/DD/YYYY": (5, 1, 3)}[f.date_format]
+            y, m, d = (f"CASE WHEN length({digits}) = 8 THEN {engine.try_cast_int(f'substr({digits}, {p}, {n})')} END"
+                       for p, n in zip(pos, (4, 2, 2)))
+        # each part on its own (a record missing its day still has a month and a
+        # year to compare), and the whole date where all three are valid
+        d, m, y = (f"CASE WHEN {x} BETWEEN {lo} AND {hi} THEN {x} END"
+                   for x, lo, hi in ((d, 1, 31), (m, 1, 12), (y, 1000, 2999)))
         s = lambda x, n: f"lpad(CAST({x} AS STRING), {n}, '0')"  # noqa: E731
-        return {f.name: f"CASE WHEN {ok} THEN concat({s(y, 4)}, '-', {s(m, 2)}, '-', {s(d, 2)}) END"}
-    if f.kind == "date":
-        digits = ra(q("column"), "[^0-9]", "")
-        pos = {"YYYYMMDD": (1, 5, 7), "YYYY-MM-DD": (1, 5, 7),
-               "DD/MM/YYYY": (5, 3, 1), "MM/DD/YYYY": (5, 1, 3)}[f.date_format]
-        y, m, d = (f"substr({digits}, {p}, {n})" for p, n in zip(pos, (4, 2, 2)))
-        return {f.name: f"CASE WHEN length({digits}) = 8 THEN concat({y}, '-', {m}, '-', {d}) END"}
+        whole = (f"CASE WHEN {y} IS NOT NULL AND {m} IS NOT NULL AND {d} IS NOT NULL "
+                 f"THEN concat({s(y, 4)}, '-', {s(m, 2)}, '-', {s(d, 2)}) END")
+        return {f.name: whole, f"{f.name}_y": y, f"{f.name}_m": m, f"{f.name}_d": d}
     if f.kind == "identifier":
-        return {f.name: nullif_blank(f"lower({q('column')})")}
+        v = nullif_blank(f"lower({q('column')})")
+        # the same login with other digits at the end: "jsmith", "jsmith7", "jsmith1975"
+        return {f.name: v, f"{f.name}_stem": nullif_blank(ra(v, "[0-9]+$", ""))}
     if f.kind == "code":
         return {f.name: nullif_blank(ra(f"lower({q('column')})", r"[^\p{L}\p{N}]", ""))}
     # category, text
     return {f.name: nullif_blank(ra(f"lower({q('column')})", r"\s+", " "))}
 
 
+def create_lookup_tables(engine: Engine, cfg: DedupConfig) -> None:
+    """Tables ``standardise_sql`` joins: the first-name nickname table where there is a name pair."""
+    if cfg.has_name_pair:
+        from glue_jobs.name_variants import related_names
+
+        engine.create_from_rows(NICKNAME_TABLE, ["name", "related"], related_names())
+
+
+def create_standardised(engine: Engine, cfg: DedupConfig, input_table: str, name: str) -> None:
+    """Create table ``name``: ``input_table`` standardised (the lookup tables it joins first)."""
+    create_lookup_tables(engine, cfg)
+    engine.create(name, standardise_sql(engine, cfg, input_table))
+
+
 def standardise_sql(engine: Engine, cfg: DedupConfig, input_table: str) -> str:
+    """The standardised table, as SQL; run ``create_lookup_tables`` first."""
     exprs: dict[str, str] = {"unique_id": f"CAST({engine.quote(cfg.id_column)} AS STRING)"}
     for f in cfg.fields:
         exprs.update(_std_expressions(engine, f))
     inner = ",\n  ".join(f"{e} AS {name}" for name, e in exprs.items())
-    extra = ""
-    if cfg.has_name_pair:
-        extra = (", CASE WHEN first_name IS NOT NULL AND last_name IS NOT NULL "
-                 "THEN concat(first_name, ' ', last_name) END AS full_name")
-    return f"SELECT *{extra} FROM (SELECT\n  {inner}\nFROM {input_table}) s"
+    sql = f"SELECT\n  {inner}\nFROM {input_table}"
+    if not cfg.has_name_pair:
+        return sql
+    # full_name for blocking and term frequencies; first_name_nicks: ",tim,timmy,"
+    # for "timothy", so that a comparison can test a nickname with instr()
+    return (f"SELECT s.*, CASE WHEN s.first_name IS NOT NULL AND s.last_name IS NOT NULL "
+            f"THEN concat(s.first_name, ' ', s.last_name) END AS full_name, n.related AS first_name_nicks "
+            f"FROM ({sql}) s LEFT JOIN {NICKNAME_TABLE} n ON s.first_name = n.name")

@@ -89,7 +89,7 @@ def assert_no_customer_lost(input_csv: Path, output: Path, id_column: str = "c_c
     """A finished run lost no customer and invented none.
 
     - ``matches/``: every input record exactly once, every value as it came in,
-      each with a non-empty ``match_id``;
+      each with a non-empty ``match_id`` and a ``match_confidence`` in [0, 1];
     - ``deduplicated/``: the input's columns, exactly one record per ``match_id``
       (its cluster's survivor, unchanged), and nothing else.
 
@@ -101,14 +101,16 @@ def assert_no_customer_lost(input_csv: Path, output: Path, id_column: str = "c_c
     assert len(by_id) == len(records), "the input's ids are not unique: not a valid run"
 
     m_header, m_rows = _read_output(output / "matches" / f"{name}.{fmt}")
-    assert m_header == header + ["match_id"], (m_header, header)
+    assert m_header == header + ["match_id", "match_confidence"], (m_header, header)
     assert len(m_rows) == len(records), f"{len(records)} records in, {len(m_rows)} in matches/"
     match_of: dict[str, str] = {}
+    width = len(header)
     for row in m_rows:
-        rid, mid = row[header.index(id_column)], row[-1]
+        rid, mid, conf = row[header.index(id_column)], row[width], row[width + 1]
         assert rid in by_id and rid not in match_of, f"record {rid!r} missing from the input or twice in matches/"
-        assert row[:-1] == by_id[rid], f"record {rid!r} changed: {row[:-1]} != {by_id[rid]}"
+        assert row[:width] == by_id[rid], f"record {rid!r} changed: {row[:width]} != {by_id[rid]}"
         assert mid != "", f"record {rid!r} has no match_id"
+        assert 0.0 <= float(conf) <= 1.0, f"record {rid!r}: match_confidence {conf!r} not in [0, 1]"
         match_of[rid] = mid
     assert set(match_of) == set(by_id)
 
@@ -123,3 +125,33 @@ def assert_no_customer_lost(input_csv: Path, output: Path, id_column: str = "c_c
     twice = {m: ids for m, ids in survivors_of.items() if len(ids) > 1}
     assert not twice, f"match_id(s) with more than one survivor: {twice}"
     return match_of
+
+
+def read_output(out: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(matches, deduplicated) a local run published under ``out``, all strings."""
+    def one(folder):
+        files = sorted((out / folder).glob("*.csv"))
+        assert len(files) == 1, f"{out / folder}: {files}"
+        return pd.read_csv(files[0], dtype=str, keep_default_na=False)
+    return one("matches"), one("deduplicated")
+
+
+def assert_published_complete(out: Path, input_ids: set[str], id_column: str = "c_customer_id") -> pd.DataFrame:
+    """What ``out`` publishes holds every record of ``input_ids`` (of every run) exactly once in
+    matches/, exactly one survivor per match_id, confidences in [0, 1]; returns matches."""
+    matches, survivors = read_output(out)
+    ids = matches[id_column]
+    assert ids.is_unique, f"records repeated in matches/: {ids[ids.duplicated()].tolist()[:5]}"
+    assert set(ids) == input_ids, (f"lost: {sorted(input_ids - set(ids))[:5]}, "
+                                   f"unexpected: {sorted(set(ids) - input_ids)[:5]}")
+    survivor_mid = matches.set_index(id_column).loc[survivors[id_column], "match_id"]
+    assert survivor_mid.is_unique, "two survivors share a match_id"
+    assert set(survivor_mid) == set(matches["match_id"]), "a match_id without a survivor"
+    conf = matches["match_confidence"].astype(float)
+    assert conf.between(0.0, 1.0).all() and conf.notna().all()
+    return matches
+
+
+def tree_digest(folder: Path) -> dict[str, str]:
+    """Every file under ``folder`` (relative path -> sha256): a byte-for-byte picture."""
+    return {str(p.relative_to(folder)): sha256(p) for p in sorted(folder.rglob("*")) if p.is_file()}

@@ -50,6 +50,9 @@ def test_default_arguments():
     ({"settings_uri": "glue/settings.json"}, "settings_uri"),
     ({"output_format": "json"}, "output_format"),
     ({"job_engine": "pandas"}, "job_engine"),
+    ({"dedup_mode": "append"}, "dedup_mode"),
+    ({"dedup_mode": "incremental"}, "model_prefix"),
+    ({"model_prefix": GOOD["output_prefix"] + "model/"}, "model_prefix"),
 ])
 def test_invalid_arguments_name_the_argument(change, arg):
     with pytest.raises(ValueError, match=arg):

@@ -63,15 +63,18 @@ def test_spark_and_duckdb_give_the_same_clusters(spark, cfg):
 
 def test_spark_standardisation_matches_duckdb(spark, cfg):
     """Regex escaping and casts differ between the dialects: compare row by row."""
-    from glue_jobs.standardise import standardise_sql
+    from glue_jobs.standardise import create_lookup_tables, standardise_sql
 
     df, _ = cases_frame(background_entities=50)
     duck = DuckDBEngine()
     duck.con.register("cases_df", df)
     duck.con.execute("CREATE TABLE input_raw AS SELECT * FROM cases_df")
+    create_lookup_tables(duck, cfg)
     d = duck.con.execute(standardise_sql(duck, cfg, "input_raw") + " ORDER BY unique_id").df()
     spark.createDataFrame(df.astype(object).where(df.notna(), None)).createOrReplaceTempView("cases_raw")
-    s = spark.sql(standardise_sql(SparkEngine(spark), cfg, "cases_raw") + " ORDER BY unique_id").toPandas()
+    engine = SparkEngine(spark)
+    create_lookup_tables(engine, cfg)
+    s = spark.sql(standardise_sql(engine, cfg, "cases_raw") + " ORDER BY unique_id").toPandas()
     assert list(d.columns) == list(s.columns)
     d, s = d.astype(object).where(d.notna(), None), s.astype(object).where(s.notna(), None)
     assert d.to_dict("records") == s.to_dict("records")
@@ -81,14 +84,16 @@ def test_spark_standardisation_matches_duckdb(spark, cfg):
 
 def test_standardise_with_ansi_mode_on(spark, cfg):
     """A birth day of 'x' is NULL, not a cast error, even with spark.sql.ansi.enabled."""
-    from glue_jobs.standardise import standardise_sql
+    from glue_jobs.standardise import create_lookup_tables, standardise_sql
 
     df, _ = cases_frame(background_entities=5)
     df.loc[0, "c_birth_day"] = "x"
     spark.createDataFrame(df.astype(object).where(df.notna(), None)).createOrReplaceTempView("ansi_raw")
     spark.conf.set("spark.sql.ansi.enabled", "true")
     try:
-        rows = spark.sql(standardise_sql(SparkEngine(spark), cfg, "ansi_raw")).collect()
+        engine = SparkEngine(spark)
+        create_lookup_tables(engine, cfg)
+        rows = spark.sql(standardise_sql(engine, cfg, "ansi_raw")).collect()
     finally:
         spark.conf.set("spark.sql.ansi.enabled", "false")
     got = {r.unique_id: r.dob for r in rows}

@@ -28,8 +28,9 @@ def test_parliament_finds_nothing(name):
     buckets' policies, so parliament's "could grant itself object access through PutBucketPolicy"
     is inherent to it, and accepted for the stack's buckets only."""
     findings = analyze_policy_string(json.dumps(_policy(name))).findings
+    stack_buckets = ("arn:aws:s3:::etl-ttt-demo-*", "arn:aws:s3:::trail-logs-*", "arn:aws:s3:::access-logs-*")
     inherent = [f for f in findings if f.issue == "RESOURCE_POLICY_PRIVILEGE_ESCALATION"
-                and ("arn:aws:s3:::etl-ttt-demo-*" in str(f.detail) or "arn:aws:s3:::trail-logs-*" in str(f.detail))]
+                and any(b in str(f.detail) for b in stack_buckets)]
     assert [(f.issue, f.detail) for f in findings if f not in inherent] == []
 
 
@@ -87,3 +88,18 @@ def test_deploy_manages_the_rendered_named_resources(dev_stack):
                Request("iam:PutRolePolicy", f"arn:aws:iam::{ACCOUNT}:role/Admin"),
                Request("kms:ScheduleKeyDeletion", f"arn:aws:kms:{region}:{ACCOUNT}:key/x")]
     assert [r.describe() for r in outside if allowed(policy, r)] == []
+
+
+def test_deploy_manages_the_access_log_bucket_when_enabled():
+    from tests.conftest import render_stack, stack_config
+
+    stack = render_stack({**stack_config("dev"), "dataAccessLogs": True}, stack="dev")
+    policy = _policy("deploy-role-policy.json")
+    data = stack.one("aws:s3/bucket:Bucket", "data").inputs["bucket"]
+    # The log bucket is auto-named: Pulumi appends 7 random hex characters to the logical name.
+    logs = [b for b in stack.of_type("aws:s3/bucket:Bucket") if b.name == "access-logs"]
+    assert len(logs) == 1
+    needed = [Request("s3:CreateBucket", "arn:aws:s3:::access-logs-0a1b2c3"),
+              Request("s3:PutBucketPolicy", "arn:aws:s3:::access-logs-0a1b2c3"),
+              Request("s3:PutBucketLogging", f"arn:aws:s3:::{data}")]
+    assert [r.describe() for r in needed if not allowed(policy, r)] == []

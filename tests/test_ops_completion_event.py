@@ -171,3 +171,17 @@ def test_with_sse_kms_data_the_workflow_may_decrypt_the_run_summary():
     policy = json.loads(plain.one("aws:iam/rolePolicy:RolePolicy", "workflow-policy").inputs["policy"])
     (keys,) = [s for s in policy["Statement"] if "kms:Decrypt" in s["Action"]]
     assert keys["Resource"] == plain.one("aws:kms/key:Key").outputs["arn"], "SSE-S3 data: the stack key only"
+
+
+@pytest.mark.parametrize("staging", [STAGING, "a/b-staging/", "x(1)/it's-staging/"])
+def test_the_workflow_reads_the_summary_where_the_job_writes_it(staging):
+    from glue_jobs.contract import run_summary_key
+
+    run_id = "jr_0123456789abcdef"
+    assert ce.summary_key(staging, run_id) == run_summary_key(staging, run_id)
+    definition = wd.build_definition(wd.WorkflowSpec("job", "crawler", "arn:aws:sns:x:1:t", completion=ce.CompletionEvent(
+        "b", staging, "db", "t", ce.event_bus_arn("aws", REGION, ACCOUNT))))
+    key_expr = definition["States"][wd.READ_SUMMARY]["Parameters"]["Key.$"]
+    # The intrinsic's format string, unescaped, with the run id in place of {}.
+    fmt = key_expr.removeprefix("States.Format('").removesuffix("', $.jobRun.JobRunId)").replace("\\'", "'")
+    assert fmt.replace("{}", run_id) == run_summary_key(staging, run_id)

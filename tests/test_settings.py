@@ -45,6 +45,7 @@ def test_dev_stack_config_is_valid():
         ({"triggerSource": "sqs"}, "triggerSource", "cloudtrail, s3-eventbridge"),
         ({"jobEngine": "pandas"}, "jobEngine", "auto, duckdb, spark"),
         ({"matcher": "findmatches"}, "matcher", "unknown setting"),
+        ({"dedupMode": "append"}, "dedupMode", "replace, incremental"),
         ({"jobWorkers": "-1"}, "jobWorkers", "2 to 299"),
         ({"jobWorkers": "two"}, "jobWorkers", "whole number"),
         ({"jobMaxConcurrentRuns": "0"}, "jobMaxConcurrentRuns", "1 to 1000"),

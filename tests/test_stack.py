@@ -94,6 +94,9 @@ def test_job_runs_the_uploaded_script_on_glue_5(dev_stack):
     args = job.inputs["defaultArguments"]
     assert args["--job-bookmark-option"] == "job-bookmark-disable"
     assert args["--output_prefix"] == "etl-ttt-demo/output/data_analytics_team_folder/top-customers/"
+    # the model next to the matches, outside the crawled folder; replace unless the stack says incremental
+    assert args["--model_prefix"] == "etl-ttt-demo/output/data_analytics_team_folder/top-customers-model/"
+    assert args["--dedup_mode"] == "replace"
     # With an encrypting security configuration Glue logs to /aws-glue/jobs-<role>-<config>/error
     # and /output: exactly the stack's two groups, with a retention and the key.
     config = dev_stack.one("aws:glue/securityConfiguration:SecurityConfiguration").outputs["name"]
@@ -231,4 +234,12 @@ def test_job_may_read_only_the_stacks_own_folders(dev_stack):
     writes = by_sid["StageRun"]["Resource"] + by_sid["PublishOutputs"]["Resource"]
     watched = f"arn:aws:s3:::{bucket}/etl-ttt-demo/data_analytics_team_folder/"
     assert writes and not [r for r in writes if r.startswith(watched)], "the job must never write the uploads"
+    assert f"arn:aws:s3:::{bucket}/etl-ttt-demo/output/data_analytics_team_folder/top-customers-model/*" in writes
     assert not [s for s in policy["Statement"] if s["Sid"].startswith("ReadCatalog")], "the job reads no catalog"
+
+
+def test_dedup_mode_reaches_the_job():
+    stack = render_stack({**stack_config("dev"), "dedupMode": "incremental"})
+    args = stack.one("aws:glue/job:Job").inputs["defaultArguments"]
+    assert args["--dedup_mode"] == "incremental"
+    assert args["--model_prefix"].endswith("top-customers-model/")

@@ -61,6 +61,7 @@ def test_each_student_gets_owner_and_email_config():
     assert config["etl-ttt-demo-dedup:owner"] == "Zoë O Brien-Smith"
     assert config["etl-ttt-demo-dedup:trailMode"] == "shared"
     assert config["etl-ttt-demo-dedup:protectData"] == "false"
+    assert config["etl-ttt-demo-dedup:dedupMode"] == "replace"  # the lab's behaviour
 
 
 def test_every_problem_is_reported_at_once_with_line_and_column():

@@ -176,6 +176,8 @@ def class_settings(options: ClassOptions) -> dict[str, str]:
         "trailMode": options.trail_mode,
         # Workshop stacks leave nothing behind on destroy.
         "protectData": "false",
+        # The lab's behaviour: each upload replaces the published customers.
+        "dedupMode": "replace",
     }
     if options.trail_mode == "shared":
         values["sharedTrailName"] = options.trail_name

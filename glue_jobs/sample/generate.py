@@ -4,9 +4,11 @@
 
 Each *entity* (a person) gets one clean record in TPC-DS ``customer`` shape.
 About ``dup_rate`` of the entities get one or more extra records, each a noisy
-copy: a new customer id, typos in names, swapped first/last names, case and
-whitespace changes, dots / ``+tags`` / case in e-mail user names, missing
-fields, day/month swaps in the birth date, now and then a different e-mail.
+copy: a new customer id, a nickname for the first name (the ``nicknames``
+package's list), typos in names, swapped first/last names, case and whitespace
+changes, dots / ``+tags`` / case in e-mail user names, missing fields, day/month
+swaps and parts off by one in the birth date, a different e-mail, a login
+changed or added where the first record had none.
 
 What makes it hard at scale is built in on purpose: names follow a skewed
 distribution (many James Smiths in a big file), e-mail user names and logins are
@@ -189,6 +191,7 @@ def generate(n_entities: int, dup_rate: float = 0.06, seed: int = 42) -> tuple[p
         "c_birth_year": year.astype(object), "c_birth_country": country,
         "c_login": login.to_numpy(), "c_email_address": email.to_numpy(),
     })
+    base["_login"] = base["c_login"]  # a copy may give the login the first record left empty
     # TPC-DS leaves ~3% of each optional field empty
     for col in ["c_first_name", "c_last_name", "c_birth_day", "c_birth_month", "c_birth_year",
                 "c_birth_country", "c_email_address", "c_login", "c_salutation"]:
@@ -201,8 +204,9 @@ def generate(n_entities: int, dup_rate: float = 0.06, seed: int = 42) -> tuple[p
     src = np.repeat(dup_of, extra)
     dups = base.iloc[src].copy()
     recs = dups.to_dict("records")
+    taken = set(login)  # logins are unique per account
     for r in recs:
-        _perturb(rng, r)
+        _perturb(rng, r, taken)
     dups = pd.DataFrame(recs, columns=base.columns)
 
     allrows = pd.concat([base, dups], ignore_index=True)
@@ -223,9 +227,25 @@ def generate(n_entities: int, dup_rate: float = 0.06, seed: int = 42) -> tuple[p
     return allrows[COLUMNS], truth
 
 
-def _perturb(rng: np.random.Generator, r: dict) -> None:
+def _nicknamer():
+    from nicknames import NickNamer  # the job's list (glue_jobs/model.py): this is the development set
+
+    global _NICKNAMER
+    if _NICKNAMER is None:
+        _NICKNAMER = NickNamer()
+    return _NICKNAMER
+
+
+_NICKNAMER = None
+
+
+def _perturb(rng: np.random.Generator, r: dict, taken: set) -> None:
     """Turn a clean record into a plausible re-registration of the same person."""
     fn, ln = r["c_first_name"], r["c_last_name"]
+    if fn and rng.random() < 0.08:
+        nicks = sorted(_nicknamer().nicknames_of(fn))
+        if nicks:
+            fn = nicks[int(rng.integers(0, len(nicks)))].capitalize()
     if fn and ln and rng.random() < 0.08:
         fn, ln = ln, fn
     if fn and rng.random() < 0.2:
@@ -258,7 +278,7 @@ def _perturb(rng: np.random.Generator, r: dict) -> None:
         x = rng.random()
         if x < 0.06:
             e = None
-        elif x < 0.10:  # a second address at another provider
+        elif x < 0.13:  # a second address at another provider
             e = f"{(r['c_first_name'] or 'x').lower()}{int(rng.integers(1, 99))}@{PROVIDERS[int(rng.integers(0, len(PROVIDERS)))]}"
     r["c_email_address"] = e
 
@@ -267,9 +287,21 @@ def _perturb(rng: np.random.Generator, r: dict) -> None:
             r["c_birth_day"], r["c_birth_month"] = r["c_birth_month"], r["c_birth_day"]
     if r["c_birth_year"] is not None and rng.random() < 0.05:
         r["c_birth_year"] = int(r["c_birth_year"]) + int(rng.choice([-1, 1, -10, 10]))
+    for col, top, p in (("c_birth_day", 28, 0.04), ("c_birth_month", 12, 0.02)):
+        if r[col] is not None and rng.random() < p:  # off by one
+            v = int(r[col]) + int(rng.choice([-1, 1]))
+            r[col] = v if 1 <= v <= top else int(r[col]) - 1
     for col in ["c_birth_day", "c_birth_month", "c_birth_year", "c_birth_country", "c_login"]:
         if rng.random() < 0.06:
             r[col] = None
+    x = rng.random()
+    if r["c_login"] is None and r["_login"] and x < 0.5:
+        r["c_login"] = r["_login"]  # added on the new account
+    elif r["c_login"] and x < 0.05:  # changed, to one nobody has
+        login = r["c_login"] + str(int(rng.integers(1, 99)))
+        if login not in taken:
+            r["c_login"] = login
+            taken.add(login)
     if r["c_login"] and rng.random() < 0.2:
         r["c_login"] = r["c_login"].upper()
     if rng.random() < 0.3:

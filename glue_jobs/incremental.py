@@ -1,0 +1,349 @@
+"""Incremental runs: match a new file against the published sets, keep every published match_id.
+
+Like FindMatches' ``FindIncrementalMatches``. Inputs are two tables in the
+engine: the new records (raw input columns, strings) and the published matches
+(the same columns plus ``match_id`` and ``match_confidence``). Splink scores
+
+- new against published records (``linker.inference.predict_between``) and
+- new against new records (``linker.inference.predict_within``),
+
+with the saved model (or one trained on published + new records). Then:
+
+1. new records linked to each other at the threshold form *components*
+   (connected components, Splink's clustering);
+2. a component linked at the threshold to no published record is a new
+   cluster; its ``match_id`` is its lowest record id (``glue_jobs.confidence``);
+3. a component linked to one published cluster joins it and takes its
+   ``match_id``;
+4. **a component linked to two or more published clusters joins the one with
+   the strongest link (highest Splink match weight, which unlike the
+   probability does not round to 1.0; ties: the lowest ``match_id``); the published
+   clusters are never merged**, so no published ``match_id`` ever changes. Each
+   such case is listed in the run's summary (``linked_clusters``) for a person
+   to review.
+
+The published sets then hold every record of every run: the published matches
+unchanged (``match_confidence`` updated where new records touch them, see
+``incremental_confidence_sql``) plus the new ones, and one survivor per
+``match_id`` over all of them. New record ids must not be published ids.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from glue_jobs.confidence import PAIR_FLOOR
+
+MATCH_ID, CONFIDENCE = "match_id", "match_confidence"
+# the standardised published records, kept next to the model (locally) for the next incremental run
+STD_CACHE, STD_CACHE_INFO = "standardised.parquet", "standardised.json"
+PUBLISHED_COLUMNS = (MATCH_ID, CONFIDENCE)
+
+
+@dataclass
+class IncrementalResult:
+    matches_table: str
+    survivors_table: str
+    records_in: int
+    records_published_before: int
+    records_total: int
+    clusters: int
+    new_clusters: int
+    records_joined: int
+    duplicates_removed: int
+    linked_clusters: list[dict] = field(default_factory=list)
+    model: Any = None
+    timings: dict[str, float] = field(default_factory=dict)
+    linker: Any = None
+    predictions: Any = None
+    std_table: str = "__incr_std_all"
+    confidence_table: str = "__incr_conf_all"
+    summary: dict = field(default_factory=dict)
+    used_std_cache: bool = False
+
+
+def check_layout(engine, cfg, new_table: str, published_table: str, source: str) -> list[str]:
+    """The new file must have the published set's input columns and only new ids; returns the columns."""
+    from glue_jobs.validation import InputError
+
+    pub = engine.columns(published_table)
+    missing_pub = [c for c in PUBLISHED_COLUMNS if c not in pub]
+    if missing_pub:
+        raise InputError(f"{source}: the published matches have no {missing_pub} column(s) (written by an "
+                         "older version of the job); run once without incremental mode to republish them")
+    pub_in = [c for c in pub if c not in PUBLISHED_COLUMNS]
+    new = engine.columns(new_table)
+    missing, extra = [c for c in pub_in if c not in new], [c for c in new if c not in pub_in]
+    if missing or extra:
+        raise InputError(f"{source}: an incremental run adds records with the published set's columns; "
+                         f"missing {missing}, not in the published set {extra}")
+    q = engine.quote(cfg.id_column)
+    clash = engine.rows(f"""SELECT CAST(n.{q} AS STRING) FROM {new_table} n
+        JOIN {published_table} p ON CAST(n.{q} AS STRING) = CAST(p.{q} AS STRING) LIMIT 6""")
+    if clash:
+        ids = [r[0] for r in clash]
+        raise InputError(f"{source}: record id(s) {ids[:5]}{' ...' if len(ids) > 5 else ''} in "
+                         f"'{cfg.id_column}' are already published; an incremental run adds new records "
+                         "only (run without incremental mode to replace the published sets)")
+    return pub_in
+
+
+def assign_sql(components: str, cross: str, published_ids: str, threshold: float) -> str:
+    """``(unique_id, match_id, joined)`` of every new record, by the rule in the module docstring.
+
+    ``components``: (unique_id, cluster_id) of new records; ``cross``: (new_id,
+    old_id, p); ``published_ids``: (unique_id, match_id) of published records.
+    """
+    return f"""
+        WITH links AS (
+          SELECT c.cluster_id AS comp, o.match_id, max(x.w) AS w
+          FROM {cross} x JOIN {components} c ON x.new_id = c.unique_id
+          JOIN {published_ids} o ON x.old_id = o.unique_id
+          WHERE x.p >= {threshold!r} GROUP BY c.cluster_id, o.match_id),
+        ranked AS (
+          SELECT comp, match_id, row_number() OVER (PARTITION BY comp ORDER BY w DESC, match_id ASC) AS rn
+          FROM links)
+        SELECT c.unique_id,
+               coalesce(r.match_id, min(c.unique_id) OVER (PARTITION BY c.cluster_id)) AS match_id,
+               r.match_id IS NOT NULL AS joined
+        FROM {components} c LEFT JOIN (SELECT * FROM ranked WHERE rn = 1) r ON c.cluster_id = r.comp"""
+
+
+def linked_clusters_sql(components: str, cross: str, published_ids: str, assigned: str, threshold: float) -> str:
+    """Rows (new unique_id, joined match_id, other match_id, p, w) where a component links 2+ clusters."""
+    return f"""
+        WITH links AS (
+          SELECT c.cluster_id AS comp, o.match_id, max(x.p) AS p, max(x.w) AS w
+          FROM {cross} x JOIN {components} c ON x.new_id = c.unique_id
+          JOIN {published_ids} o ON x.old_id = o.unique_id
+          WHERE x.p >= {threshold!r} GROUP BY c.cluster_id, o.match_id),
+        multi AS (SELECT comp FROM links GROUP BY comp HAVING count(*) > 1)
+        SELECT c.unique_id, a.match_id, l.match_id, l.p, l.w
+        FROM multi m JOIN links l ON l.comp = m.comp JOIN {components} c ON c.cluster_id = m.comp
+        JOIN {assigned} a ON a.unique_id = c.unique_id
+        ORDER BY 1, 5 DESC, 3"""
+
+
+def incremental_confidence_sql(labels: str, edges: str) -> str:
+    """``(unique_id, match_id, match_confidence)`` for every record, published and new.
+
+    ``labels``: (unique_id, match_id, is_new, c_old) with ``c_old`` the published
+    confidence (NULL for new records); ``edges``: (a, b, p) in both directions,
+    every new-published and new-new pair Splink kept. The definition of
+    ``glue_jobs.confidence``, updated from the new pairs only: a cluster of 2+
+    published records keeps its published value as its floor (its members' links
+    can only have grown), new members and formerly single records bring their
+    best link inside the cluster; a record still alone gets
+    min(published value, 1 - best new pair).
+    """
+    return f"""
+        WITH best AS (
+          SELECT e.a, max(CASE WHEN la.match_id = lb.match_id THEN e.p END) AS best_in,
+                      max(CASE WHEN la.match_id <> lb.match_id THEN e.p END) AS best_out
+          FROM {edges} e JOIN {labels} la ON e.a = la.unique_id JOIN {labels} lb ON e.b = lb.unique_id
+          GROUP BY e.a),
+        g AS (
+          SELECT l.unique_id, l.match_id, l.is_new, l.c_old, b.best_in, b.best_out,
+                 count(*) OVER (PARTITION BY l.match_id) AS n,
+                 sum(CASE WHEN l.is_new THEN 0 ELSE 1 END) OVER (PARTITION BY l.match_id) AS n_old
+          FROM {labels} l LEFT JOIN best b ON l.unique_id = b.a),
+        h AS (
+          SELECT g.*, min(CASE WHEN n_old >= 2 AND NOT is_new THEN c_old
+                               WHEN n >= 2 THEN coalesce(best_in, 0.0) END)
+                      OVER (PARTITION BY match_id) AS weakest
+          FROM g)
+        SELECT unique_id, match_id,
+               CAST(least(1.0, greatest(0.0, CASE WHEN n = 1
+                    THEN least(coalesce(c_old, 1.0), 1.0 - coalesce(best_out, 0.0))
+                    ELSE weakest END)) AS DOUBLE) AS {CONFIDENCE}
+        FROM h"""
+
+
+def incremental_deduplicate(engine, cfg, new_table: str, published_table: str, *,
+                            linker_for: Callable[[str, int], tuple[Any, Any]],
+                            source: str = "input", published_std: str | None = None) -> IncrementalResult:
+    """Add the records of ``new_table`` to the published matches in ``published_table``.
+
+    ``linker_for(std_all_table, n_records)`` returns ``(linker, model_report)``:
+    a Splink linker over the standardised published + new records, loaded from
+    the saved model or trained (the caller decides). Creates the matches and
+    survivors tables of the job (every record, one survivor per match_id).
+    """
+    import glue_jobs.pipeline as core
+    from glue_jobs.standardise import create_standardised
+
+    t0 = time.perf_counter()
+    timings: dict[str, float] = {}
+    n_new = core.check_records(engine, cfg, new_table, source)
+    cols = check_layout(engine, cfg, new_table, published_table, source)
+    n_old = int(engine.scalar(f"SELECT count(*) FROM {published_table}"))
+    q = engine.quote(cfg.id_column)
+    create_standardised(engine, cfg, new_table, "__incr_std_new")
+    cached = bool(published_std and _cache_matches(engine, published_std, published_table, q))
+    if cached:  # the previous run's standardised records: the same ids, the same standardisation
+        engine.view("__incr_std_old", f"SELECT * FROM {published_std}")
+    else:
+        create_standardised(engine, cfg, published_table, "__incr_std_old")
+    engine.view("__incr_std_all", "SELECT * FROM __incr_std_old UNION ALL SELECT * FROM __incr_std_new")
+    engine.view("__incr_pub_ids", f"""SELECT CAST({q} AS STRING) AS unique_id, {MATCH_ID},
+        CAST({CONFIDENCE} AS DOUBLE) AS c_old FROM {published_table}""")
+    timings["standardise"] = time.perf_counter() - t0
+
+    linker, report = linker_for("__incr_std_all", n_old + n_new)
+    t = time.perf_counter()
+    if linker is None:  # nothing to learn from (no pair agrees on a prior rule): no links
+        for name in ("__incr_cross", "__incr_within"):
+            engine.create(name, "SELECT unique_id AS new_id, unique_id AS old_id, CAST(1.0 AS DOUBLE) AS p, "
+                          "CAST(1.0 AS DOUBLE) AS w, "
+                          "unique_id AS unique_id_l, unique_id AS unique_id_r, CAST(1.0 AS DOUBLE) AS "
+                          "match_probability FROM __incr_std_new WHERE 1 = 0")
+        engine.create("__incr_comp", "SELECT unique_id, unique_id AS cluster_id FROM __incr_std_new")
+        cross = None
+    else:
+        cross = _score_new(engine, cfg, linker)
+    timings["predict_cluster"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    threshold = cfg.threshold_match_probability
+    engine.create("__incr_assign", assign_sql("__incr_comp", "__incr_cross", "__incr_pub_ids", threshold))
+    links = engine.rows(linked_clusters_sql("__incr_comp", "__incr_cross", "__incr_pub_ids",
+                                            "__incr_assign", threshold))
+    engine.create("__incr_edges", """
+        SELECT new_id AS a, old_id AS b, p FROM __incr_cross UNION ALL SELECT old_id, new_id, p FROM __incr_cross
+        UNION ALL SELECT unique_id_l, unique_id_r, match_probability FROM __incr_within
+        UNION ALL SELECT unique_id_r, unique_id_l, match_probability FROM __incr_within""")
+    # only clusters the new records touch (joined, or paired with) change confidence: score those
+    engine.create("__incr_touched", """
+        SELECT DISTINCT o.match_id FROM (SELECT DISTINCT a FROM __incr_edges) e
+        JOIN __incr_pub_ids o ON e.a = o.unique_id
+        UNION SELECT match_id FROM __incr_assign""")
+    engine.create("__incr_labels", """
+        SELECT unique_id, match_id, true AS is_new, CAST(NULL AS DOUBLE) AS c_old FROM __incr_assign
+        UNION ALL SELECT o.unique_id, o.match_id, false AS is_new, o.c_old
+        FROM __incr_pub_ids o JOIN __incr_touched t ON o.match_id = t.match_id""")
+    engine.create("__incr_conf", incremental_confidence_sql("__incr_labels", "__incr_edges"))
+    engine.view("__incr_conf_all", f"""
+        SELECT o.unique_id, o.match_id, coalesce(c.{CONFIDENCE}, o.c_old) AS {CONFIDENCE}
+        FROM __incr_pub_ids o LEFT JOIN __incr_conf c ON o.unique_id = c.unique_id
+        UNION ALL SELECT c.unique_id, c.match_id, c.{CONFIDENCE} FROM __incr_conf c
+        JOIN __incr_assign a ON c.unique_id = a.unique_id""")
+    plain = ", ".join(engine.quote(c) for c in cols)
+    qcols = lambda a: ", ".join(f"{a}.{engine.quote(c)}" for c in cols)  # noqa: E731
+    engine.create(core.MATCHES_TABLE, f"""
+        SELECT {qcols('p')}, p.{MATCH_ID}, coalesce(c.{CONFIDENCE}, CAST(p.{CONFIDENCE} AS DOUBLE)) AS {CONFIDENCE}
+        FROM {published_table} p LEFT JOIN __incr_conf c ON CAST(p.{q} AS STRING) = c.unique_id
+        UNION ALL
+        SELECT {qcols('n')}, c.{MATCH_ID}, c.{CONFIDENCE}
+        FROM (SELECT {plain} FROM {new_table}) n JOIN __incr_conf c ON CAST(n.{q} AS STRING) = c.unique_id""")
+    engine.create(core.SURVIVORS_TABLE, core.survivors_sql(engine, cfg, cols, core.MATCHES_TABLE))
+    n_clusters = int(engine.scalar(f"SELECT count(*) FROM {core.SURVIVORS_TABLE}"))
+    joined, new_clusters = engine.rows(
+        "SELECT sum(CASE WHEN joined THEN 1 ELSE 0 END), count(DISTINCT CASE WHEN NOT joined "
+        "THEN match_id END) FROM __incr_assign")[0]
+    timings["assign_survivors"] = time.perf_counter() - t
+    cases: dict[str, dict] = {}
+    for new_id, joined_id, other, p, w in links:
+        case = cases.setdefault(new_id, {"record": new_id, "joined": joined_id, "links": []})
+        case["links"].append({"match_id": other, "match_probability": round(float(p), 6),
+                              "match_weight": round(float(w), 3)})
+    total = n_old + n_new
+    return IncrementalResult(core.MATCHES_TABLE, core.SURVIVORS_TABLE, n_new, n_old, total, n_clusters,
+                             int(new_clusters or 0), int(joined or 0), total - n_clusters,
+                             list(cases.values()), report, timings, linker=linker, predictions=cross,
+                             used_std_cache=cached)
+
+
+def _cache_matches(engine, std: str, published: str, q: str) -> bool:
+    """The cached standardised records are exactly the published ones (count and an id checksum)."""
+    if engine.columns(std) != engine.columns("__incr_std_new"):
+        return False
+    a = engine.row(f"SELECT count(*), sum(hash(unique_id)) FROM {std}")
+    b = engine.row(f"SELECT count(*), sum(hash(CAST({q} AS STRING))) FROM {published}")
+    return tuple(a) == tuple(b)
+
+
+def std_cache_info(engine, cfg) -> bytes:
+    """What the cache was made with: the standardisation SQL's fingerprint."""
+    import hashlib
+    import json
+
+    from glue_jobs.standardise import standardise_sql
+
+    sql = standardise_sql(engine, cfg, "__input")
+    return json.dumps({"standardise_sql_sha256": hashlib.sha256(sql.encode()).hexdigest()}).encode()
+
+
+def load_std_cache(engine, cfg, folder, table: str = "published_std") -> str | None:
+    """The cached standardised records as ``table`` if they were made with this standardisation."""
+    cache, info = folder / STD_CACHE, folder / STD_CACHE_INFO
+    if not (cache.is_file() and info.is_file()) or info.read_bytes() != std_cache_info(engine, cfg):
+        return None
+    lit = str(cache).replace("'", "''")
+    engine.create(table, f"SELECT * FROM read_parquet('{lit}')")
+    return table
+
+
+def _score_new(engine, cfg, linker):
+    """Score new-published and new-new pairs; cluster new records among themselves.
+
+    Creates __incr_cross (new_id, old_id, p), __incr_within and __incr_comp;
+    returns Splink's new-published predictions (for the report).
+    """
+    from splink.clustering import cluster_pairwise_predictions_at_threshold
+
+    api = engine.splink_api()
+    # term frequencies over published + new records (the linker's input), as a full run has them
+    tf_cols = sorted({lvl["tf_adjustment_column"] for c in linker.misc.save_model_to_json()["comparisons"]
+                      for lvl in c["comparison_levels"] if lvl.get("tf_adjustment_column")})
+    for col in tf_cols:
+        linker.table_management.compute_tf_table(col)
+    sdf_new, sdf_old = api.register("__incr_std_new"), api.register("__incr_std_old")
+    threshold = cfg.threshold_match_probability
+    floor = min(PAIR_FLOOR, threshold)
+    cross = linker.inference.predict_between(sdf_new, sdf_old, threshold_match_probability=floor)
+    within = linker.inference.predict_within(sdf_new, threshold_match_probability=floor)
+    # predict_between names the left input's ids _l; normalise by membership, not by that convention
+    engine.create("__incr_cross", f"""
+        SELECT CASE WHEN n.unique_id IS NOT NULL THEN x.unique_id_l ELSE x.unique_id_r END AS new_id,
+               CASE WHEN n.unique_id IS NOT NULL THEN x.unique_id_r ELSE x.unique_id_l END AS old_id,
+               x.match_probability AS p, x.match_weight AS w
+        FROM {engine.to_sql_name(cross)} x LEFT JOIN __incr_std_new n ON x.unique_id_l = n.unique_id""")
+    engine.create("__incr_within", f"""SELECT unique_id_l, unique_id_r, match_probability
+        FROM {engine.to_sql_name(within)}""")
+    comps = cluster_pairwise_predictions_at_threshold(
+        sdf_new, api.register("__incr_within"), api, "unique_id", threshold_match_probability=threshold)
+    engine.create("__incr_comp", f"SELECT unique_id, cluster_id FROM {engine.to_sql_name(comps)}")
+    return cross
+
+
+def load_published_local(engine, output, table: str = "published_raw") -> str | None:
+    """Load ``output/matches/`` (what a previous local run published) into ``table``; None if nothing is."""
+    folder = output / "matches"
+    files = sorted(p for p in folder.glob("*") if p.suffix in (".csv", ".parquet")) if folder.is_dir() else []
+    return load_published_files(engine, files, str(folder), table)
+
+
+def load_published_files(engine, files: list, where: str, table: str = "published_raw") -> str | None:
+    """Load published matches files (CSV or Parquet) into ``table`` of a DuckDB engine; None if no file.
+
+    Every column as a string, as the new file is read; ``match_confidence`` is cast where used.
+    """
+    if not files:
+        return None
+    kinds = {p.suffix for p in files}
+    if len(kinds) > 1:
+        from glue_jobs.validation import InputError
+
+        raise InputError(f"{where}: holds both CSV and Parquet files; publish one format")
+    lits = ", ".join("'" + str(p).replace("'", "''") + "'" for p in files)
+    if kinds == {".parquet"}:
+        engine.create(table, f"SELECT * FROM read_parquet([{lits}])")
+        cols = engine.columns(table)
+        casts = ", ".join(f"CAST({engine.quote(c)} AS VARCHAR) AS {engine.quote(c)}" if c != CONFIDENCE
+                          else engine.quote(c) for c in cols)
+        engine.create(table, f"SELECT {casts} FROM {table}")
+    else:
+        engine.create(table, f"SELECT * FROM read_csv([{lits}], header = true, all_varchar = true, "
+                             "quote = '\"', escape = '\"', union_by_name = true)")
+    return table

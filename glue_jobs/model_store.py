@@ -1,0 +1,93 @@
+"""The trained model as Splink's own JSON: saved with each run's outputs, reused by incremental runs.
+
+Where it lives: ``<output>/model/splink_model.json`` locally,
+``<model_prefix>splink_model.json`` on S3 (a prefix next to the matches set,
+outside the crawled folder), published together with the two data sets and the
+run's summary (``run_summary.json``), all or nothing.
+
+Which model a run uses (the summary's ``model.source`` says it):
+
+- ``--model FILE``: that file;
+- incremental run without ``--retrain``: the published model, if there is one;
+- otherwise a model trained on this run's records (an incremental run trains
+  on the published and the new records together).
+
+A model file is checked before use: Splink JSON with the comparisons the
+settings file defines (a model trained with another settings file compares
+other columns and is refused, naming both). The settings file decides the
+blocking rules and the threshold; the model brings the trained m and u
+probabilities, term-frequency choices and the prior.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+from glue_jobs.validation import InputError
+
+MODEL_FILE = "splink_model.json"
+SUMMARY_FILE = "run_summary.json"
+
+
+class ModelError(InputError):
+    """The model file can't be used with these settings; the message names the file."""
+
+
+def parse_model(raw: bytes | str, source: str) -> dict:
+    try:
+        model = json.loads(raw)
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise ModelError(f"{source}: not a Splink model JSON ({e})") from None
+    if not isinstance(model, dict) or not isinstance(model.get("comparisons"), list) or not model["comparisons"]:
+        raise ModelError(f"{source}: not a Splink model JSON (no 'comparisons' list); save one with "
+                         "linker.misc.save_model_to_json() or take splink_model.json from a run's model folder")
+    return model
+
+
+def read_model_file(path: Path) -> dict:
+    if not path.is_file():
+        raise ModelError(f"{path}: model file not found")
+    return parse_model(path.read_bytes(), str(path))
+
+
+def fit_to_settings(model: dict, settings: dict, source: str) -> dict:
+    """The model with the settings' blocking rules, refused if it compares other columns."""
+    have = [c.get("output_column_name") for c in model["comparisons"]]
+    want = [c["output_column_name"] for c in settings["comparisons"]]
+    if have != want:
+        raise ModelError(f"{source}: the model compares {have}, the settings file {want}; "
+                         "it was trained with other settings (use --retrain, or the matching --settings)")
+    for i, (mc, sc) in enumerate(zip(model["comparisons"], settings["comparisons"])):
+        got = [_norm(lvl.get("sql_condition")) for lvl in mc.get("comparison_levels", [])]
+        exp = [_norm(lvl["sql_condition"]) for lvl in sc["comparison_levels"]]
+        if got != exp:
+            raise ModelError(f"{source}: comparison {want[i]!r} has other levels than the settings file "
+                             "defines (trained by another version of the job?); use --retrain")
+    if model.get("unique_id_column_name", "unique_id") != "unique_id":
+        raise ModelError(f"{source}: unique_id_column_name must be 'unique_id', the job's standardised id")
+    # the engine decides the dialect: a model trained on Spark (Glue) runs on DuckDB and back
+    kept = {k: v for k, v in model.items() if k not in ("sql_dialect", "linker_uid")}
+    return {**kept,
+            "link_type": settings["link_type"],
+            "blocking_rules_to_generate_predictions": settings["blocking_rules_to_generate_predictions"],
+            "retain_matching_columns": False,
+            "retain_intermediate_calculation_columns": False}
+
+
+def _norm(sql: Any) -> str:
+    """SQL as both dialects may print it: no quotes, single spaces, lower case."""
+    return " ".join(str(sql).replace('"', "").replace("`", "").lower().split())
+
+
+def model_bytes(model: dict) -> bytes:
+    return (json.dumps(model, indent=2, sort_keys=True, default=str) + "\n").encode()
+
+
+def describe(model: dict, source: str, **extra: Any) -> dict:
+    """What the run summary says about the model: where it came from and its fingerprint
+    (sha256 of the JSON as ``model_bytes`` writes it: a published model file's own bytes)."""
+    return {"source": source, "sha256": hashlib.sha256(model_bytes(model)).hexdigest(),
+            "probability_two_random_records_match": model.get("probability_two_random_records_match"),
+            **extra}

@@ -1,0 +1,119 @@
+"""The Glue job in incremental mode, end to end: ``glue_entry.main()`` with the awsglue double and moto S3.
+
+Reuses the run-path harness (tests/test_glue_run_path.py): the job's arguments and
+role policy as the stack renders them, every S3 call recorded and evaluated
+against that policy. Two runs: a replace run publishes 90 % of the sample, an
+incremental run adds the other 10 %; published match_ids stay, every customer
+is published once, the model is published under the model prefix and reused.
+A refused incremental run leaves every published object byte for byte.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+import pandas as pd
+import pytest
+from moto import mock_aws
+
+from glue_jobs import glue_entry
+from glue_jobs.validation import InputError
+from tests.conftest import render_stack, stack_config
+from tests.dedup_fixtures import SAMPLE
+from tests.test_glue_run_path import GlueWorld
+
+ID = "c_customer_id"
+
+
+@pytest.fixture(scope="module")
+def incremental_stack():
+    return render_stack({**stack_config("dev"), "dedupMode": "incremental"})
+
+
+@pytest.fixture
+def world(incremental_stack, tmp_path, monkeypatch):
+    with mock_aws():
+        yield GlueWorld(incremental_stack, tmp_path, monkeypatch)
+
+
+def _argv(world, key: str, run_id: str, mode: str) -> list[str]:
+    argv = world.argv(key, "duckdb")
+    argv[argv.index("--JOB_RUN_ID") + 1] = run_id
+    argv[argv.index("--dedup_mode") + 1] = mode
+    return argv
+
+
+def _csv(world, prefix: str) -> list[dict]:
+    rows = []
+    for key in world.keys(prefix):
+        rows += list(csv.DictReader(io.StringIO(world.read(key).decode())))
+    return rows
+
+
+def _check_no_customer_lost(world, ids: set[str]) -> dict[str, str]:
+    matches = _csv(world, world.defaults["--matches_prefix"])
+    survivors = _csv(world, world.defaults["--output_prefix"])
+    got = [r[ID] for r in matches]
+    assert len(got) == len(set(got)) and set(got) == ids
+    mid = {r[ID]: r["match_id"] for r in matches}
+    assert sorted(mid[r[ID]] for r in survivors) == sorted(set(mid.values())), "one survivor per match_id"
+    assert all(0.0 <= float(r["match_confidence"]) <= 1.0 for r in matches)
+    return mid
+
+
+def _published(world) -> dict[str, bytes]:
+    prefixes = [world.defaults[k] for k in ("--output_prefix", "--matches_prefix", "--model_prefix")]
+    return {k: world.read(k) for p in prefixes for k in world.keys(p)}
+
+
+def test_glue_job_adds_an_upload_incrementally_with_stable_ids(world, tmp_path):
+    df = pd.read_csv(SAMPLE, dtype=str, keep_default_na=False)
+    batch = df.sample(frac=0.1, random_state=8)
+    base = df.drop(batch.index)
+    up = "etl-ttt-demo/data_analytics_team_folder/"
+    world.s3.put_object(Bucket=world.bucket, Key=up + "base.csv", Body=base.to_csv(index=False).encode())
+    world.s3.put_object(Bucket=world.bucket, Key=up + "batch.csv", Body=batch.to_csv(index=False).encode())
+
+    glue_entry.main(_argv(world, up + "base.csv", "jr_base", "replace"))
+    first = _check_no_customer_lost(world, set(base[ID]))
+    model_prefix = world.defaults["--model_prefix"]
+    assert sorted(world.keys(model_prefix)) == [model_prefix + "run_summary-jr_base.json",
+                                                model_prefix + "splink_model-jr_base.json"]
+    published_model = world.read(model_prefix + "splink_model-jr_base.json")
+    assert world.keys(world.defaults["--output_prefix"]), "the crawled folder holds the customers"
+    assert not [k for k in world.keys(world.defaults["--output_prefix"]) if "model" in k]
+
+    # a refused incremental run (ids already published) changes nothing, byte for byte
+    before = _published(world)
+    clash = pd.concat([batch, base.iloc[:1]])
+    world.s3.put_object(Bucket=world.bucket, Key=up + "clash.csv", Body=clash.to_csv(index=False).encode())
+    with pytest.raises(InputError, match="already published"):
+        glue_entry.main(_argv(world, up + "clash.csv", "jr_clash", "incremental"))
+    assert _published(world) == before
+
+    glue_entry.main(_argv(world, up + "batch.csv", "jr_batch", "incremental"))
+    second = _check_no_customer_lost(world, set(df[ID]))
+    assert {k: second[k] for k in first} == first, "published match_ids never change"
+    assert sorted(world.keys(model_prefix)) == [model_prefix + "run_summary-jr_batch.json",
+                                                model_prefix + "splink_model-jr_batch.json"]
+    summary = json.loads(world.read(model_prefix + "run_summary-jr_batch.json"))
+    assert summary["mode"] == "incremental" and summary["records_in"] == len(batch)
+    assert summary["records_published_before"] == len(base)
+    assert summary["model"]["source"].startswith("published model s3://")
+    assert summary["model"]["sha256"] == __import__("hashlib").sha256(published_model).hexdigest()
+    assert world.denied() == [], "every S3 call of both runs is allowed by the rendered job role"
+    reads = [r for r in world.recorder.requests() if r.action == "s3:GetObject"
+             and r.resource.split(":::", 1)[1].split("/", 1)[1].startswith(
+                 (world.defaults["--matches_prefix"], model_prefix))]
+    assert reads, "the incremental run read the published matches and model (the grant is used)"
+
+
+def test_only_an_incremental_stack_may_read_back_what_it_published(dev_stack, incremental_stack):
+    def read_back(stack):
+        policy = json.loads(stack.one("aws:iam/rolePolicy:RolePolicy", "dedup-job-policy").inputs["policy"])
+        return [s for s in policy["Statement"] if s["Sid"] == "ReadPublishedState"]
+    assert read_back(dev_stack) == []
+    [grant] = read_back(incremental_stack)
+    assert grant["Action"] == "s3:GetObject" or grant["Action"] == ["s3:GetObject"]
+    assert all(r.endswith(("-matches/*", "-model/*")) for r in grant["Resource"])
