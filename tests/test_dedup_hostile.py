@@ -240,11 +240,11 @@ def test_a_signal_during_the_write_leaves_no_staging_and_the_previous_output(tmp
     before = _tree(out)
     real_write = dedup.write_outputs
 
-    def write_then_signal(engine, result, output, name, fmt, cfg, staging):
+    def write_then_signal(engine, result, output, name, fmt, cfg, staging, **files):
         (staging / "deduplicated").mkdir()
         engine.con.execute(f"COPY {result.survivors_table} TO '{staging / 'deduplicated' / 'half.csv'}'")
         os.kill(os.getpid(), sig)  # delivered to this (main) thread: the handler runs here
-        return real_write(engine, result, output, name, fmt, cfg, staging)
+        return real_write(engine, result, output, name, fmt, cfg, staging, **files)
 
     monkeypatch.setattr(dedup, "write_outputs", write_then_signal)
     code, err = _main(capsys, good, "--output", out)
