@@ -219,7 +219,8 @@ def run_cost(args, ctx: Context) -> int:
                                      args.worker_type, args.workers)
     parse_settings({"trailMode": args.trail_mode, "triggerSource": args.trigger_source,
                     "jobExecutionClass": args.execution_class, "jobWorkerType": args.worker_type,
-                    "jobWorkers": args.workers, "sharedTrailName": DEFAULT_TRAIL_NAME})
+                    "jobWorkers": args.workers,
+                    **({"sharedTrailName": DEFAULT_TRAIL_NAME} if args.trail_mode == "shared" else {})})
     run = cost.RunAssumptions(job_minutes=args.job_minutes, crawl_minutes=args.crawl_minutes,
                               crawler_dpus=args.crawler_dpus)
     try:
