@@ -13,12 +13,14 @@ from __future__ import annotations
 
 import dataclasses
 import re
+import unicodedata
 from dataclasses import dataclass
 from typing import Any, Mapping
 
 from builders import names
 from builders.layout import bucket_layout
 from glue_jobs.contract import DEDUP_MODES, JOB_ENGINES, OUTPUT_FORMATS, prefix_problem
+from glue_jobs.contract import shown as _shown
 
 TRIGGER_SOURCES = ("cloudtrail", "s3-eventbridge")
 TRAIL_MODES = ("per-stack", "shared", "none")
@@ -30,8 +32,20 @@ ENCRYPTIONS = ("sse-s3", "sse-kms")
 LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731,
                       1096, 1827, 2192, 2557, 2922, 3288, 3653)
 
-_EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-_TAG_RE = re.compile(r"^[\w\s.:/=+\-@]{0,256}$")
+_EMAIL_RE = re.compile(r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
+# Tag values as IAM's service model has them (botocore iam tagValueType: pattern
+# [\p{L}\p{Z}\p{N}_.:/=+\-@]*, at most 256 characters); the default tags go on roles too.
+_TAG_VALUE_MAX = 256
+_TAG_SYMBOLS = set("_.:/=+-@")
+# A CloudTrail trail name (CreateTrail: 3-128 of letters, digits, '.', '_', '-'; starts and
+# ends with a letter or digit; no two of '._-' in a row; not an IP address) or a trail ARN.
+_TRAIL_NAME_RE = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9]|[._-](?=[A-Za-z0-9])){1,126}[A-Za-z0-9]")
+_TRAIL_ARN_RE = re.compile(r"arn:aws[a-z-]*:cloudtrail:[a-z0-9-]+:\d{12}:trail/(.+)")
+_KMS_KEY_ARN_RE = re.compile(
+    r"arn:aws[a-z-]*:kms:[a-z]{2}(?:-[a-z]+)+-\d:\d{12}:key/"
+    r"(?:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|mrk-[0-9a-f]{32})")
+# Glue's NumberOfWorkers: "at most 299 for G.1X and 149 for G.2X" (Glue API, JobRun.NumberOfWorkers).
+_MAX_WORKERS = {"G.2X": 149}
 
 
 class SettingsError(ValueError):
@@ -105,12 +119,11 @@ CONFIG_KEYS = {config_key(f.name): f.name for f in dataclasses.fields(Settings)}
 
 
 def _as_int(key: str, raw: Any, problems: list[str], low: int, high: int) -> int | None:
-    try:
-        value = int(str(raw).strip()) if not isinstance(raw, bool) else None
-    except ValueError:
-        value = None
+    # ASCII digits only: int() also takes "1_000" and other scripts' digits
+    text = str(raw).strip() if not isinstance(raw, bool) else ""
+    value = int(text) if re.fullmatch(r"[+-]?[0-9]{1,12}", text) else None
     if value is None or not low <= value <= high:
-        problems.append(f"{key}: {raw!r} is not a whole number from {low} to {high}")
+        problems.append(f"{key}: {_shown(raw)} is not a whole number from {low} to {high}")
         return None
     return value
 
@@ -121,14 +134,14 @@ def _as_bool(key: str, raw: Any, problems: list[str]) -> bool | None:
     text = str(raw).strip().lower()
     if text in ("true", "false"):
         return text == "true"
-    problems.append(f"{key}: {raw!r} is not true or false")
+    problems.append(f"{key}: {_shown(raw)} is not true or false")
     return None
 
 
 def _choice(key: str, raw: Any, allowed: tuple[str, ...], problems: list[str]) -> str | None:
-    if raw in allowed:
+    if isinstance(raw, str) and raw in allowed:
         return raw
-    problems.append(f"{key}: {raw!r} is not one of {', '.join(allowed)}")
+    problems.append(f"{key}: {_shown(raw)} is not one of {', '.join(allowed)}")
     return None
 
 
@@ -138,6 +151,34 @@ def _as_prefix(key: str, raw: Any, problems: list[str]) -> str | None:
         problems.append(f"{key}: {problem}")
         return None
     return str(raw)
+
+
+def tag_value_problem(value: str) -> str | None:
+    """Why AWS would refuse ``value`` as a tag value, or None.
+
+    The rule of IAM's model (letters, numbers, separators and ``_.:/=+-@``, at most
+    256 characters), stricter on one point: no line or paragraph separator.
+    """
+    if len(value) > _TAG_VALUE_MAX:
+        return f"is {len(value)} characters; a tag value has at most {_TAG_VALUE_MAX}"
+    bad = [c for c in value if not (c in _TAG_SYMBOLS or unicodedata.category(c) in _TAG_CATEGORIES)]
+    if bad:
+        shown = ", ".join(sorted({repr(c) for c in bad}))
+        return f"has {shown}; a tag value takes only letters, digits, spaces and _ . : / = + - @"
+    return None
+
+
+_TAG_CATEGORIES = {"Lu", "Ll", "Lt", "Lm", "Lo", "Nd", "Nl", "No", "Zs"}
+
+
+def trail_name_problem(value: str) -> str | None:
+    """Why CloudTrail would refuse ``value`` as a trail name (or trail ARN), or None."""
+    m = _TRAIL_ARN_RE.fullmatch(value)
+    name = m.group(1) if m else value
+    if not _TRAIL_NAME_RE.fullmatch(name) or re.fullmatch(r"\d+\.\d+\.\d+\.\d+", name):
+        return (f"{_shown(value)} is not a trail name (3-128 letters, digits, '.', '_', '-', starting and "
+                "ending with a letter or digit, no two of '._-' in a row) nor a trail ARN")
+    return None
 
 
 _INT_RANGES = {
@@ -175,12 +216,15 @@ def parse_settings(raw: Mapping[str, Any]) -> Settings:
     """
     problems: list[str] = []
     values: dict[str, Any] = {}
-    for key in sorted(set(raw) - set(CONFIG_KEYS)):
-        problems.append(f"{key}: unknown setting; known settings are {', '.join(sorted(CONFIG_KEYS))}")
+    failed: set[str] = set()
+    for key in sorted(set(raw) - set(CONFIG_KEYS), key=str):
+        problems.append(f"{key if str(key).isprintable() else _shown(key)}: unknown setting; "
+                        f"known settings are {', '.join(sorted(CONFIG_KEYS))}")
     for key, attr in CONFIG_KEYS.items():
         value = raw.get(key)
         if value is None:
             continue
+        before = len(problems)
         if attr in _INT_RANGES:
             value = _as_int(key, value, problems, *_INT_RANGES[attr])
         elif attr in _CHOICES:
@@ -191,55 +235,108 @@ def parse_settings(raw: Mapping[str, Any]) -> Settings:
             value = _as_prefix(key, value, problems)
         else:
             value = str(value).strip()
-        if value is not None:
+        if len(problems) > before:
+            failed.add(key)
+        elif value is not None:
             values[attr] = value
 
-    settings = Settings(**values) if not problems else None
-    if settings is not None:
-        problems.extend(_cross_checks(settings))
+    # Checks on one value and checks across values run together: every problem at once.
+    # A check that reads a value which failed above is skipped (it would judge the default).
+    problems.extend(_cross_checks(Settings(**values), failed))
     if problems:
         raise SettingsError(problems)
-    return settings
+    return Settings(**values)
 
 
-def _cross_checks(s: Settings) -> list[str]:
-    problems = []
+def _cross_checks(s: Settings, failed: set[str] = frozenset()) -> list[str]:
+    problems: list[str] = []
+    for needs, check in _CHECKS:
+        if not (set(needs) & failed):
+            problems.extend(check(s))
+    return problems
+
+
+def _one(problem: str | None) -> list[str]:
+    return [problem] if problem else []
+
+
+def _layout(s: Settings) -> list[str]:
     try:
         bucket_layout(s.watched_prefix, s.output_prefix)
     except ValueError as error:
-        problems.append(f"outputPrefix: {error}")
-    if s.data_bucket_name:
-        try:
-            names.check_bucket_name(s.data_bucket_name)
-        except ValueError as error:
-            problems.append(f"dataBucketName: {error}")
-    if s.database_name and not re.fullmatch(r"[a-z0-9_]{1,255}", s.database_name):
-        problems.append(f"databaseName: {s.database_name!r} must be 1-255 lowercase letters, digits and '_' (Athena reads no other)")
-    if s.trail_mode == "none" and s.trigger_source == "cloudtrail":
-        problems.append("trailMode: 'none' records no CloudTrail events, so triggerSource 'cloudtrail' would never fire; "
-                        "use triggerSource 's3-eventbridge' or trailMode 'per-stack'/'shared'")
-    if s.trail_kms_encryption and s.trail_mode != "per-stack":
-        problems.append(f"trailKmsEncryption: applies to the stack's own trail; trailMode {s.trail_mode!r} creates none "
-                        "(the class trail is set up by shared_trail/)")
-    if s.trail_mode == "shared" and not s.shared_trail_name:
-        problems.append("sharedTrailName: required when trailMode is 'shared' (the name of the class trail, see shared_trail/ and docs/instructor-runbook.md)")
-    if s.notification_email and not _EMAIL_RE.match(s.notification_email):
-        problems.append(f"notificationEmail: {s.notification_email!r} is not an e-mail address (name@example.com)")
-    if s.log_retention_days not in LOG_RETENTION_DAYS:
-        problems.append(f"logRetentionDays: {s.log_retention_days} is not a CloudWatch retention; use one of "
-                        + ", ".join(map(str, LOG_RETENTION_DAYS)))
-    if s.encryption == "sse-s3" and s.kms_key_arn:
-        problems.append("kmsKeyArn: set only with encryption 'sse-kms' (with sse-s3 it would be ignored)")
-    if s.kms_key_arn and not re.fullmatch(r"arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/[\w-]+", s.kms_key_arn):
-        problems.append(f"kmsKeyArn: {s.kms_key_arn!r} is not a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>; "
-                        "an alias ARN can't be granted in IAM policies)")
-    if s.job_execution_class == "FLEX" and s.job_worker_type not in ("G.1X", "G.2X"):
-        problems.append(f"jobExecutionClass: FLEX runs only on G.1X and G.2X workers, not {s.job_worker_type}")
-    if s.owner and not _TAG_RE.match(s.owner):
-        problems.append(f"owner: {s.owner!r} is not a valid tag value")
-    if s.environment and not _TAG_RE.match(s.environment):
-        problems.append(f"environment: {s.environment!r} is not a valid tag value")
-    return problems
+        return [f"outputPrefix: {error}"]
+    return []
+
+
+def _bucket(s: Settings) -> list[str]:
+    if not s.data_bucket_name:
+        return []
+    try:
+        names.check_bucket_name(s.data_bucket_name)
+    except ValueError as error:
+        return [f"dataBucketName: {error}"]
+    return []
+
+
+def _tag(key: str, value: str) -> list[str]:
+    problem = tag_value_problem(value) if value else None
+    return [f"{key}: {_shown(value)} {problem} (it becomes the '{key}' tag)"] if problem else []
+
+
+def _glue_name(key: str, value: str) -> list[str]:
+    if value and not re.fullmatch(r"[a-z0-9_]{1,255}", value):
+        return [f"{key}: {_shown(value)} must be 1-255 lowercase letters, digits and '_' (Athena reads no other)"]
+    return []
+
+
+# (config keys a check reads, the check): a check is skipped when one of its keys is already wrong.
+_CHECKS: list[tuple[tuple[str, ...], Any]] = [
+    (("watchedPrefix", "outputPrefix"), _layout),
+    (("dataBucketName",), _bucket),
+    (("databaseName",), lambda s: _glue_name("databaseName", s.database_name)),
+    (("owner",), lambda s: _tag("owner", s.owner)),
+    (("environment",), lambda s: _tag("environment", s.environment)),
+    (("trailMode", "triggerSource"), lambda s: _one(
+        s.trail_mode == "none" and s.trigger_source == "cloudtrail"
+        and "trailMode: 'none' records no CloudTrail events, so triggerSource 'cloudtrail' would never fire; "
+            "use triggerSource 's3-eventbridge' or trailMode 'per-stack'/'shared'")),
+    (("trailKmsEncryption", "trailMode"), lambda s: _one(
+        s.trail_kms_encryption and s.trail_mode != "per-stack"
+        and f"trailKmsEncryption: applies to the stack's own trail; trailMode {s.trail_mode!r} creates none "
+            "(the class trail is set up by shared_trail/)")),
+    (("trailMode", "sharedTrailName"), lambda s: _one(
+        s.trail_mode == "shared" and not s.shared_trail_name
+        and "sharedTrailName: required when trailMode is 'shared' (the name of the class trail, "
+            "see shared_trail/ and docs/instructor-runbook.md)")),
+    (("trailMode", "sharedTrailName"), lambda s: _one(
+        s.shared_trail_name and s.trail_mode != "shared"
+        and f"sharedTrailName: used only with trailMode 'shared' (trailMode is {s.trail_mode!r}, which would "
+            "ignore it); set trailMode 'shared' or remove sharedTrailName")),
+    (("sharedTrailName",), lambda s: _one(
+        s.shared_trail_name and (p := trail_name_problem(s.shared_trail_name)) and f"sharedTrailName: {p}")),
+    (("notificationEmail",), lambda s: _one(
+        s.notification_email and (len(s.notification_email) > 254 or not _EMAIL_RE.match(s.notification_email))
+        and f"notificationEmail: {_shown(s.notification_email)} is not an e-mail address (name@example.com, "
+            "at most 254 characters)")),
+    (("logRetentionDays",), lambda s: _one(
+        s.log_retention_days not in LOG_RETENTION_DAYS
+        and f"logRetentionDays: {s.log_retention_days} is not a CloudWatch retention; use one of "
+            + ", ".join(map(str, LOG_RETENTION_DAYS)))),
+    (("encryption", "kmsKeyArn"), lambda s: _one(
+        s.encryption == "sse-s3" and s.kms_key_arn
+        and "kmsKeyArn: set only with encryption 'sse-kms' (with sse-s3 it would be ignored)")),
+    (("kmsKeyArn",), lambda s: _one(
+        s.kms_key_arn and not _KMS_KEY_ARN_RE.fullmatch(s.kms_key_arn)
+        and f"kmsKeyArn: {_shown(s.kms_key_arn)} is not a KMS key ARN (arn:aws:kms:<region>:<account>:key/<key id>; "
+            "an alias ARN can't be granted in IAM policies)")),
+    (("jobExecutionClass", "jobWorkerType"), lambda s: _one(
+        s.job_execution_class == "FLEX" and s.job_worker_type not in ("G.1X", "G.2X")
+        and f"jobExecutionClass: FLEX runs only on G.1X and G.2X workers, not {s.job_worker_type}")),
+    (("jobWorkers", "jobWorkerType"), lambda s: _one(
+        s.job_workers > _MAX_WORKERS.get(s.job_worker_type, 299)
+        and f"jobWorkers: {s.job_workers} is more than Glue allows for {s.job_worker_type} workers "
+            f"(at most {_MAX_WORKERS.get(s.job_worker_type, 299)})")),
+]
 
 
 def load_settings() -> Settings:
@@ -252,7 +349,12 @@ def load_settings() -> Settings:
 
     config = pulumi.Config()
     keys = set(CONFIG_KEYS) | _stack_config_keys(pulumi.get_project())
-    return parse_settings({key: config.get(key) for key in keys})
+    try:
+        return parse_settings({key: config.get(key) for key in keys})
+    except SettingsError as error:
+        # RunError: Pulumi prints the message and stops, without the program's traceback
+        # (a settings mistake is the user's, not a bug; see pulumi.errors.RunError)
+        raise pulumi.RunError(str(error)) from None
 
 
 def _stack_config_keys(project: str) -> set[str]:

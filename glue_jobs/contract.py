@@ -54,6 +54,7 @@ CORE_MODULE_FILES = [
     "glue_jobs/report.py",
     "glue_jobs/dedup_core.py",
     "glue_jobs/dedup.py",
+    "glue_jobs/local_output.py",
     "glue_jobs/glue_io.py",
     "glue_jobs/publish.py",
     "glue_jobs/contract.py",
@@ -83,24 +84,36 @@ _BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 
 
 # The one rule for an S3 folder prefix, for the stack's settings (builders/settings.py) and
-# the job's arguments: no leading '/', a trailing '/', segments of the characters S3 calls
-# safe (S3 user guide, "Object key naming guidelines") separated by single '/'. Without
-# '*': Spark reads and writes these prefixes as Hadoop paths, which glob it.
-_PREFIX_SEGMENT = r"[A-Za-z0-9!_.'()=-]+"
-_PREFIX = re.compile(rf"^{_PREFIX_SEGMENT}(/{_PREFIX_SEGMENT})*/$")
+# the job's arguments. A folder segment: S3's "safe characters" (letters, digits, ! _ . ' ( ) = -)
+# without '*', which IAM reads as a wildcard in the job role's grants (and Hadoop as a glob), and
+# never '.' or '..' alone (S3 keeps them literally; paths and consoles collapse them).
+_SEGMENT = re.compile(r"[A-Za-z0-9!_.'()=-]+")
+PREFIX_MAX_BYTES = 512  # leaves room for the file names under it within S3's 1,024-byte keys
+
+
+def shown(value: object) -> str:
+    """A value for a message: repr, so that a newline or a control character is visible."""
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
 
 
 def prefix_problem(value: object) -> str | None:
     """What is wrong with ``value`` as an S3 folder prefix (``team/folder/``), or ``None``."""
-    text = value if isinstance(value, str) else ""
-    if not text.strip():
-        return f"{value!r} is not a folder path (e.g. 'team/folder/')"
+    text = str(value)
+    segments = text[:-1].split("/") if text.endswith("/") else []
     if text.startswith("/"):
-        return f"{text!r} starts with '/'; S3 keys have none (e.g. 'team/folder/')"
+        return f"{shown(text)} starts with '/'; S3 keys have none (e.g. 'team/folder/')"
     if not text.endswith("/"):
-        return f"{text!r} needs a trailing '/' so that it names a folder (e.g. '{text}/')"
-    if not _PREFIX.match(text):
-        return f"{text!r} is not a folder path of letters, digits and !_.'()=- separated by single '/'"
+        return f"{shown(text)} needs a trailing '/' so that it names a folder (e.g. '{text.strip()}/')"
+    if any(seg in (".", "..") for seg in segments):
+        return f"{shown(text)} has a '.' or '..' folder; name every folder (e.g. 'team/folder/')"
+    if len(text.encode()) > PREFIX_MAX_BYTES:
+        return f"{len(text.encode())} bytes; at most {PREFIX_MAX_BYTES} (S3 keys are at most 1,024)"
+    if not all(_SEGMENT.fullmatch(seg) for seg in segments):
+        bad = sorted({c for c in text if c != "/" and not _SEGMENT.fullmatch(c)})
+        what = f" ({', '.join(map(repr, bad))} not allowed)" if bad else ""
+        return (f"{shown(text)} is not a folder path of letters, digits and !_.'()=- "
+                f"separated by single '/'{what}; '*' would be a wildcard in IAM grants")
     return None
 
 

@@ -10,19 +10,23 @@ match_confidence) and ``DIR/model/`` (Splink's model JSON and the run's
 summary). ``--incremental`` adds the file to what DIR already publishes
 (published match_ids never change; ``glue_jobs/incremental.py``). All three are
 written under ``DIR/_staging/<run id>/`` first and moved into place only when
-the run succeeded (a failed run removes its staging folder); the input file is
-only read, and an input inside DIR/deduplicated, DIR/matches or DIR/_staging is
-refused (the run would replace it).
+the run succeeded; the staging folder is removed on every exit (Ctrl-C and
+SIGTERM included). The settings, the input and the output folder are checked
+before any work; the input file is only read (as a path, never a pattern), and
+an input inside DIR/deduplicated, DIR/matches or DIR/_staging is refused (the
+run would replace it). Exit codes: 0 done, 2 refused (the message says why and
+what would be right), 1 the machine failed (e.g. disk full), 130/143 interrupted.
 """
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
-import shutil
+import re
+import signal
 import sys
 import time
-import uuid
 from pathlib import Path
 
 import glue_jobs.model_store as model_store
@@ -32,144 +36,182 @@ from glue_jobs.contract import OUTPUT_FORMATS
 from glue_jobs.engines import DuckDBEngine
 from glue_jobs.evaluate import LabelsError, PairScores, load_labels
 from glue_jobs.incremental import STD_CACHE, STD_CACHE_INFO, load_published_local, load_std_cache, std_cache_info
+from glue_jobs.local_output import (
+    OUTPUT_FOLDERS,
+    Interrupted,
+    Staging,
+    check_input_outside_output,
+    check_output,
+    publish_local,
+    received_signal,
+    signals_as_exceptions,
+)
 from glue_jobs.model_store import read_model_file
-from glue_jobs.pipeline import DedupResult
-from glue_jobs.validation import SAMPLE_BYTES, InputError, check_header, check_utf8, iter_file
+from glue_jobs.pipeline import MATCH_ID, DedupResult
+from glue_jobs.validation import (
+    MAX_RECORD_BYTES,
+    SAMPLE_BYTES,
+    InputError,
+    check_header,
+    check_input_file,
+    check_utf8,
+    find_csv_problem,
+    iter_file,
+)
 
 HERE = Path(__file__).resolve().parent
 DEFAULT_INPUT = HERE / "sample" / "customers.csv"
 DEFAULT_SETTINGS = HERE / "settings" / "tpcds_customer.json"
-OUTPUT_FOLDERS = ("deduplicated", "matches", "model")
+
+
+@contextlib.contextmanager
+def duckdb_path(path: Path):
+    """``path`` as DuckDB's readers take it literally.
+
+    DuckDB globs a path with '*', '?' or '[' (`batch[1].csv` would read `batch1.csv`,
+    `cust*.csv` every match) and reads '\\' in such a path as an escape. Such a path is
+    opened here and handed over as the open file (``/dev/fd/<n>``); any other as its
+    absolute path (no '~' expansion).
+    """
+    text = str(path.absolute())
+    if not set(text) & set("*?[]\\{}") or not os.path.isdir("/dev/fd"):
+        yield text
+        return
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        yield f"/dev/fd/{fd}"
+    finally:
+        os.close(fd)
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def read_header(path: Path, cfg: DedupConfig) -> list[str]:
+    """Check the input file and its header (names, duplicates, required columns); return the columns."""
+    size = check_input_file(path, str(path))
+    with path.open("rb") as f:
+        header = check_header(f.read(SAMPLE_BYTES), str(path), cfg.required_columns, cfg.delimiter, total_size=size)
+    clash = [c for c in header if c.casefold() == MATCH_ID]
+    if clash:
+        raise InputError(f"{path}: the input already has a {clash[0]!r} column, the name of the column this "
+                         "job adds (is it a matches/ file?); rename it or pass the deduplicated/ file")
+    return header
 
 
 def load_csv(engine: DuckDBEngine, path: Path, cfg: DedupConfig, table: str = "input_raw") -> str:
-    """Validate ``path`` and load it as all-string columns into ``table``."""
+    """Validate ``path`` and load it as all-string columns into ``table``.
+
+    The header is read here (Python's csv), checked (names, duplicates, required
+    columns) and given to DuckDB as the column list, so DuckDB neither guesses
+    the dialect nor renames a column.
+    """
     source = str(path)
-    if not path.exists():
-        raise InputError(f"{source}: input file not found")
-    if not path.is_file():
-        raise InputError(f"{source}: input is not a file")
-    size = path.stat().st_size
-    with path.open("rb") as f:
-        check_header(f.read(SAMPLE_BYTES), source, cfg.required_columns, cfg.delimiter, total_size=size)
-    lit = str(path).replace("'", "''")
-    delim = cfg.delimiter.replace("'", "''")
+    header = read_header(path, cfg)
+    columns = "{" + ", ".join(f"{_literal(c)}: 'VARCHAR'" for c in header) + "}"
     try:
-        engine.con.execute(
-            f"CREATE OR REPLACE TABLE {table} AS SELECT * FROM read_csv('{lit}', header = true, "
-            f"all_varchar = true, delim = '{delim}', quote = '\"', escape = '\"', "
-            f"strict_mode = true, null_padding = false)")
+        with duckdb_path(path) as literal_path:
+            engine.con.execute(
+                f"CREATE OR REPLACE TABLE {table} AS SELECT * FROM read_csv(?, header = true, auto_detect = false, "
+                f"columns = {columns}, delim = ?, quote = '\"', escape = '\"', strict_mode = true, "
+                f"null_padding = false, max_line_size = {MAX_RECORD_BYTES})", [literal_path, cfg.delimiter])
     except Exception as e:  # duckdb.InvalidInputException and friends
-        first = str(e).strip().splitlines()[0]
-        if "unicode" in str(e).lower() or "utf" in str(e).lower():
-            # past the first 64 KB checked above: find the line for the message
-            with path.open("rb") as f:
+        import duckdb
+
+        text = str(e)
+        if "unicode" in text.lower() or "utf" in text.lower():
+            with path.open("rb") as f:  # past the first 64 KB checked above: find the line
                 check_utf8(iter_file(f), source)
-        raise InputError(f"{source}: malformed CSV ({first})") from None
+        with path.open("r", encoding="utf-8-sig", errors="replace", newline="") as f:
+            problem = find_csv_problem(f, cfg.delimiter)
+        if problem is None and not isinstance(e, duckdb.InvalidInputException):
+            raise  # not the file's fault (memory, disk, an interrupted query): not a user error
+        raise InputError(f"{source}: malformed CSV, {problem or _duckdb_cause(text)}") from None
     return table
 
 
-def new_run_id() -> str:
-    return time.strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]
+def _duckdb_cause(duckdb_error: str) -> str:
+    """Line and cause from DuckDB's CSV error, where Python's reader found nothing wrong."""
+    line = re.search(r"CSV Error on Line: (\d+)", duckdb_error)
+    lines = [ln.strip() for ln in duckdb_error.strip().splitlines() if ln.strip()]
+    cause = next((ln for ln in lines[1:] if not ln.startswith(("Original Line", "Possible fixes", "*"))
+                  and len(ln) < 300), lines[0] if lines else "unknown error")
+    return f"line {line.group(1)}: {cause}" if line else cause
 
 
 def write_outputs(engine: DuckDBEngine, result: DedupResult, output: Path, name: str,
-                  fmt: str, cfg: DedupConfig, run_id: str | None = None,
+                  fmt: str, cfg: DedupConfig, staging: Path,
                   model_files: dict[str, bytes] | None = None,
                   std_cache: str | None = None) -> dict[str, Path]:
-    """Write the outputs run-scoped, then publish them over ``output``.
+    """Write the outputs under ``staging``, then publish them over ``output`` (all or none).
 
     ``std_cache``: the standardised records of everything published, kept in
     ``model/`` so that the next incremental run need not standardise them again.
     """
-    run_id = run_id or new_run_id()
-    staging = output / "_staging" / run_id
     opts = "(FORMAT parquet)" if fmt == "parquet" else "(FORMAT csv, HEADER true, DELIMITER ',')"
     ext = "parquet" if fmt == "parquet" else "csv"
-    try:
-        for folder, table in zip(OUTPUT_FOLDERS, (result.survivors_table, result.matches_table)):
-            (staging / folder).mkdir(parents=True, exist_ok=True)
-            target = str(staging / folder / f"{name}.{ext}").replace("'", "''")
-            # no ORDER BY: sorting a million rows twice costs seconds and the crawler doesn't care
-            engine.con.execute(f"COPY {table} TO '{target}' {opts}")
-        (staging / "model").mkdir(parents=True, exist_ok=True)
-        for fname, data in (model_files or {}).items():
-            (staging / "model" / fname).write_bytes(data)
-        if std_cache:
-            target = str(staging / "model" / STD_CACHE).replace("'", "''")
-            engine.con.execute(f"COPY {std_cache} TO '{target}' (FORMAT parquet)")
-        return publish_local(staging, output)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        _remove_if_empty(output / "_staging")
-        raise
+    for folder, table in zip(("deduplicated", "matches"), (result.survivors_table, result.matches_table)):
+        (staging / folder).mkdir()
+        target = str(staging / folder / f"{name}.{ext}").replace("'", "''")
+        # no ORDER BY: sorting a million rows twice costs seconds and the crawler doesn't care
+        engine.con.execute(f"COPY {table} TO '{target}' {opts}")
+    (staging / "model").mkdir()
+    for fname, data in (model_files or {}).items():
+        (staging / "model" / fname).write_bytes(data)
+    if std_cache:
+        target = str(staging / "model" / STD_CACHE).replace("'", "''")
+        engine.con.execute(f"COPY {std_cache} TO '{target}' (FORMAT parquet)")
+    return publish_local(staging, output)
 
 
-def _remove_if_empty(folder: Path) -> None:
-    try:
-        folder.rmdir()
-    except OSError:
-        pass
+def output_name(input_path: Path, fmt: str) -> str:
+    """The published file name: the input's stem (refused if the file system would refuse it)."""
+    name = input_path.stem or "input"
+    if len(f"{name}.{fmt}".encode()) > 255:
+        raise InputError(f"{input_path}: the name is too long to name the output file ({name}.{fmt} is over "
+                         "255 bytes); rename the input")
+    return name
 
 
-def check_input_outside_output(input_path: Path, output: Path) -> None:
-    """The input must not live where a run writes or replaces files."""
-    inp, out = input_path.resolve(), output.resolve()
-    for folder in (*OUTPUT_FOLDERS, "_staging"):
-        if inp.is_relative_to(out / folder):
-            raise InputError(f"{input_path}: the input is inside the output folder {out / folder}, "
-                             "which this run replaces; move it or choose another --output")
-
-
-def publish_local(staging: Path, output: Path) -> dict[str, Path]:
-    """Replace each published folder by its staged version; then drop the staging dir."""
-    published = {}
-    for folder in OUTPUT_FOLDERS:
-        dest, new = output / folder, staging / folder
-        old = output / "_staging" / f"{staging.name}-old-{folder}"
-        if dest.exists():
-            os.replace(dest, old)
-        os.replace(new, dest)
-        shutil.rmtree(old, ignore_errors=True)
-        published[folder] = dest
-    shutil.rmtree(staging, ignore_errors=True)
-    _remove_if_empty(output / "_staging")
-    return published
-
-
-def run(input_path: Path, output: Path, settings: Path, fmt: str = "csv", threads: int | None = None,
+def run(input_path: Path, output: Path | str, settings: Path, fmt: str = "csv", threads: int | None = None,
         quiet: bool = False, verbose: bool = False, *, incremental: bool = False, retrain: bool = False,
         model_file: Path | None = None, labels_file: Path | None = None, report: Path | None = None):
     t0 = time.perf_counter()
     cfg = load_config(settings)
+    output = check_output(str(output))
+    read_header(input_path, cfg)
     check_input_outside_output(input_path, output)
+    name = output_name(input_path, fmt)
     if report is not None and any(report.resolve().is_relative_to(output.resolve() / f)
                                   for f in (*OUTPUT_FOLDERS, "_staging")):
         raise InputError(f"--report {report}: inside the published output under {output}; choose another folder")
     labels = load_labels(labels_file, cfg.id_column) if labels_file else None
     given = (read_model_file(model_file), f"--model {model_file}") if model_file else None
-    engine = DuckDBEngine(threads=threads)
-    table = load_csv(engine, input_path, cfg)
-    mode, published, saved, published_std = runner.REPLACE, None, None, None
-    if incremental:
-        mode = runner.INCREMENTAL
-        published = load_published_local(engine, output)
-        published_std = load_std_cache(engine, cfg, output / "model") if published else None
-        saved_path = output / "model" / model_store.MODEL_FILE
-        if published and saved_path.is_file():
-            saved = (model_store.read_model_file(saved_path), f"published model {saved_path}")
-    run_id = new_run_id()
-    outcome = runner.execute(engine, cfg, table, source=str(input_path), mode=mode, published_table=published,
-                             choice=runner.ModelChoice.pick(given=given, published=saved, mode=mode,
-                                                            retrain=retrain),
-                             labels=labels, run_id=run_id, published_std=published_std)
-    result, summary = outcome.result, outcome.summary
-    files = {model_store.SUMMARY_FILE: (json.dumps(summary, indent=2, default=str) + "\n").encode()}
-    if outcome.model_json is not None:
-        files[model_store.MODEL_FILE] = model_store.model_bytes(outcome.model_json)
-    files[STD_CACHE_INFO] = std_cache_info(engine, cfg)
-    written = write_outputs(engine, result, output, input_path.stem, fmt, cfg, run_id=run_id, model_files=files,
-                            std_cache=result.std_table)
+    with Staging(output) as staging:
+        engine = DuckDBEngine(threads=threads)
+        # DuckDB spills to ./.tmp by default: keep even that inside this run's staging folder
+        engine.con.execute(f"SET temp_directory = {_literal(str((staging.path / 'duckdb-tmp').absolute()))}")
+        table = load_csv(engine, input_path, cfg)
+        mode, published, saved, published_std = runner.REPLACE, None, None, None
+        if incremental:
+            mode = runner.INCREMENTAL
+            published = load_published_local(engine, output)
+            published_std = load_std_cache(engine, cfg, output / "model") if published else None
+            saved_path = output / "model" / model_store.MODEL_FILE
+            if published and saved_path.is_file():
+                saved = (model_store.read_model_file(saved_path), f"published model {saved_path}")
+        outcome = runner.execute(engine, cfg, table, source=str(input_path), mode=mode, published_table=published,
+                                 choice=runner.ModelChoice.pick(given=given, published=saved, mode=mode,
+                                                                retrain=retrain),
+                                 labels=labels, run_id=staging.run_id, published_std=published_std)
+        result, summary = outcome.result, outcome.summary
+        files = {model_store.SUMMARY_FILE: (json.dumps(summary, indent=2, default=str) + "\n").encode()}
+        if outcome.model_json is not None:
+            files[model_store.MODEL_FILE] = model_store.model_bytes(outcome.model_json)
+        files[STD_CACHE_INFO] = std_cache_info(engine, cfg)
+        written = write_outputs(engine, result, output, name, fmt, cfg, staging.path, model_files=files,
+                                std_cache=result.std_table)
     elapsed = time.perf_counter() - t0
     if report is not None and outcome.linker is not None:
         try:
@@ -186,6 +228,8 @@ def run(input_path: Path, output: Path, settings: Path, fmt: str = "csv", thread
         if verbose:
             for w in warnings:
                 print(f"model warning: {w.strip()}", file=sys.stderr)
+        elif result.model.fallback:
+            print(f"note: {result.model.fallback}", file=sys.stderr)
         elif summary.get("prior") == 0:
             print("note: no two records share an e-mail or a full name and birth date: "
                   "no duplicates assumed, every record kept", file=sys.stderr)
@@ -217,34 +261,68 @@ def run(input_path: Path, output: Path, settings: Path, fmt: str = "csv", thread
     return result
 
 
+def _threads(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if not 1 <= value <= 1024:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of threads from 1 to 1024")
+    return value
+
+
+def _path(text: str) -> str:
+    if not text.strip():
+        raise argparse.ArgumentTypeError("empty; name a file or folder")
+    if "\x00" in text:
+        raise argparse.ArgumentTypeError("a path cannot contain a NUL character")
+    return text
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m glue_jobs.dedup", description=__doc__.splitlines()[0])
-    ap.add_argument("input", nargs="?", type=Path, default=DEFAULT_INPUT,
+    ap.add_argument("input", nargs="?", type=_path, default=str(DEFAULT_INPUT),
                     help="customer CSV (default: the bundled sample)")
-    ap.add_argument("--output", type=Path, default=Path("out"), help="output folder (default: ./out)")
-    ap.add_argument("--settings", type=Path, default=DEFAULT_SETTINGS,
+    ap.add_argument("--output", type=_path, default="out", help="output folder (default: ./out)")
+    ap.add_argument("--settings", type=_path, default=str(DEFAULT_SETTINGS),
                     help="column-mapping settings JSON (default: TPC-DS customer)")
     ap.add_argument("--format", choices=OUTPUT_FORMATS, default="csv")
-    ap.add_argument("--threads", type=int, default=None, help="DuckDB threads (default: all cores)")
+    ap.add_argument("--threads", type=_threads, default=None, help="DuckDB threads (default: all cores)")
     ap.add_argument("--verbose", action="store_true", help="print the model's training warnings")
     ap.add_argument("--incremental", action="store_true",
                     help="add the file to what --output already publishes; published match_ids never change")
     which = ap.add_mutually_exclusive_group()
     which.add_argument("--retrain", action="store_true",
                        help="train a new model even if --output publishes one (incremental runs reuse it)")
-    which.add_argument("--model", type=Path, default=None, metavar="FILE",
+    which.add_argument("--model", type=_path, default=None, metavar="FILE",
                        help="use this Splink model JSON (e.g. DIR/model/splink_model.json) instead of training")
-    ap.add_argument("--labels", type=Path, default=None, metavar="FILE",
+    ap.add_argument("--labels", type=_path, default=None, metavar="FILE",
                     help="CSV of record id and true cluster: print pairwise precision, recall, F1")
-    ap.add_argument("--report", type=Path, default=None, metavar="DIR",
+    ap.add_argument("--report", type=_path, default=None, metavar="DIR",
                     help="write Splink's HTML views (match weights, lowest-confidence clusters) to DIR")
     a = ap.parse_args(argv)
     try:
-        run(a.input, a.output, a.settings, a.format, a.threads, verbose=a.verbose, incremental=a.incremental,
-            retrain=a.retrain, model_file=a.model, labels_file=a.labels, report=a.report)
+        with signals_as_exceptions():
+            try:
+                run(Path(a.input), a.output, Path(a.settings), a.format, a.threads, verbose=a.verbose,
+                    incremental=a.incremental, retrain=a.retrain, model_file=a.model and Path(a.model),
+                    labels_file=a.labels and Path(a.labels), report=a.report and Path(a.report))
+            except Exception:
+                if received_signal():  # DuckDB or Splink wrapped our Interrupted in their own error
+                    raise Interrupted(received_signal()) from None
+                raise
     except (InputError, SettingsFileError, LabelsError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
+    except Interrupted as e:
+        name = signal.Signals(e.signum).name
+        state = "the new output was published first" if e.published else "the output folder is as it was before this run"
+        print(f"interrupted ({name}); {state}", file=sys.stderr)
+        return 128 + e.signum
+    except OSError as e:  # the machine, not the input: a full disk, a folder removed under the run
+        where = f" ({e.filename})" if e.filename else ""
+        print(f"error: {e.strerror or e}{where}; the output folder is as it was before this run", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -40,7 +40,7 @@ class Engine:
         raise NotImplementedError
 
     def view(self, name: str, sql: str) -> None:
-        """``sql`` as view ``name``: computed where used, never stored (for big pass-through unions)."""
+        """``sql`` as view ``name`` (replacing it): computed where used, never stored (renamings, big unions)."""
         raise NotImplementedError
 
     def columns(self, name: str) -> list[str]:

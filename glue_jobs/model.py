@@ -29,6 +29,7 @@ from glue_jobs.config import SWAPPED_NAMES, DedupConfig, Field
 from glue_jobs.engines import Engine
 
 CLUSTER_TABLE = "__dedup_clusters"
+RULE_PAIRS_TABLE = "__dedup_rule_pairs"
 
 
 def _lvl(sql: str, label: str, tf: str | None = None, null: bool = False) -> dict:
@@ -223,6 +224,7 @@ class ModelReport:
     warnings: list[str] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
     match_weights: dict[str, dict[str, float]] = field(default_factory=dict)
+    fallback: str = ""  # why the model was not used, when it was not (then clusters follow the prior rules)
     linker: Any = field(default=None, repr=False, compare=False)
     predictions: Any = field(default=None, repr=False, compare=False)
 
@@ -292,6 +294,18 @@ def train_linker(engine: Engine, cfg: DedupConfig, std_table: str, n_records: in
                 first = str(e).strip().splitlines()[0]
                 collector.messages.append(f"EM session on {r!r} skipped, not fully trained: {first}")
         floor_disagreement_m(linker._settings_obj.comparisons)
+    except (ValueError, ArithmeticError) as e:
+        # A degenerate file (all records alike, or too few distinct pairs): Splink
+        # cannot estimate the prior or the parameters ("Deterministic matching rules
+        # led to more observed matches than is consistent with supplied recall",
+        # divisions by zero). The prior rules are exact agreements that mean
+        # "same customer": records linked by them are one cluster (``run_splink``).
+        first = (str(e).strip().splitlines() or [type(e).__name__])[0]
+        rep.fallback = (f"the model cannot be trained on this file ({first}); records that agree on a "
+                        f"prior rule {list(cfg.prior_rules)} are one customer")
+        collector.messages.append(rep.fallback)
+        rep.match_weights.clear()
+        return None, rep
     finally:
         splink_logger.removeHandler(collector)
         rep.warnings = collector.messages
@@ -334,11 +348,16 @@ def run_splink(engine: Engine, cfg: DedupConfig, std_table: str, n_records: int,
     of the model's own estimates; ``report.linker`` and ``report.predictions``
     are Splink's objects (None when no duplicates were assumed).
     """
-    if model is not None:
+    if n_records < 2:
+        # one record: no pair to learn from or to score
+        linker, rep = None, ModelReport(prior=0.0, fallback="a single record: it is its own customer, Splink not run")
+    elif model is not None:
         linker, rep = load_linker(engine, std_table, model), ModelReport()
         rep.prior = model.get("probability_two_random_records_match", math.nan)
     else:
         linker, rep = train_linker(engine, cfg, std_table, n_records, **train_kwargs)
+    if linker is None and rep.fallback and n_records >= 2:
+        return rule_clusters(engine, cfg, std_table), rep
     if linker is None:
         engine.create(CLUSTER_TABLE, f"SELECT unique_id, unique_id AS cluster_id FROM {std_table}")
         return CLUSTER_TABLE, rep
@@ -348,3 +367,27 @@ def run_splink(engine: Engine, cfg: DedupConfig, std_table: str, n_records: int,
         f"SELECT count(*) FROM {engine.to_sql_name(rep.predictions)} "
         f"WHERE match_probability >= {cfg.threshold_match_probability!r}"))
     return clusters, rep
+
+
+def rule_sql(rule: Any) -> str:
+    """A settings-file rule as one SQL condition on ``l.`` and ``r.``."""
+    if rule == SWAPPED_NAMES:
+        return "l.first_name = r.last_name AND l.last_name = r.first_name"
+    if isinstance(rule, str):
+        return rule
+    return " AND ".join(f"l.{c} = r.{c}" for c in rule)
+
+
+def rule_clusters(engine: Engine, cfg: DedupConfig, std_table: str) -> str:
+    """Connected components of the pairs that agree on a prior rule (exact, non-null)."""
+    from splink.clustering import cluster_pairwise_predictions_at_threshold
+
+    pairs = " UNION ".join(
+        f"SELECT l.unique_id AS unique_id_l, r.unique_id AS unique_id_r FROM {std_table} l "
+        f"JOIN {std_table} r ON l.unique_id < r.unique_id AND ({rule_sql(rule)})" for rule in cfg.prior_rules)
+    engine.create(RULE_PAIRS_TABLE, pairs)
+    api = engine.splink_api()
+    clusters = cluster_pairwise_predictions_at_threshold(
+        api.register(std_table), api.register(RULE_PAIRS_TABLE), db_api=api, node_id_column_name="unique_id")
+    engine.create(CLUSTER_TABLE, f"SELECT unique_id, cluster_id FROM {engine.to_sql_name(clusters)}")
+    return CLUSTER_TABLE

@@ -22,11 +22,16 @@ from glue_jobs.model import ModelReport, run_splink
 from glue_jobs.standardise import create_standardised, nullif_blank
 
 STD_TABLE = "__dedup_std"
-MATCHES_TABLE = "__dedup_matches"
+INPUT_TABLE = "__dedup_input"  # the input under generated column names (a view)
+MATCHES_INTERNAL = "__dedup_matches_internal"
+SURVIVORS_INTERNAL = "__dedup_survivors_internal"
+MATCHES_TABLE = "__dedup_matches"  # views with the input's own column names
 SURVIVORS_TABLE = "__dedup_survivors"
 PAIRS_TABLE = "__dedup_pairs"
 CONFIDENCE_TABLE = "__dedup_confidence"
 MATCH_ID = "match_id"
+INTERNAL_MATCH_ID = "__dedup_match_id"
+INTERNAL_CONFIDENCE = "__dedup_match_confidence"
 CONFIDENCE = "match_confidence"
 
 
@@ -55,18 +60,31 @@ def deduplicate(engine: Engine, cfg: DedupConfig, input_table: str, *, source: s
                 **splink_kwargs) -> DedupResult:
     """Deduplicate ``input_table`` (raw input columns, as strings) in ``engine``.
 
-    Creates ``__dedup_matches`` (every input record + ``match_id`` +
+    Leaves ``__dedup_matches`` (every input record + ``match_id`` +
     ``match_confidence``, see ``glue_jobs/confidence.py``) and
     ``__dedup_survivors`` (one record per ``match_id``, the input's columns only).
     ``model``: a saved Splink model to use instead of training.
+
+    Whatever the input's column names (SQL words, names this SQL uses such as
+    ``rn`` or ``n``, quotes, spaces, unicode), the job's SQL never sees them: it
+    works on generated names (``__in_0``, ``__in_1``, ...) and the two results are
+    views that give the input's names back.
     """
+    from glue_jobs.validation import check_column_names
+
+    cols = engine.columns(input_table)
+    check_column_names(cols, source)
     t0 = time.perf_counter()
     n = check_records(engine, cfg, input_table, source)
-    cols = engine.columns(input_table)
+    internal = {c: f"__in_{i}" for i, c in enumerate(cols)}
+    engine.view(INPUT_TABLE, "SELECT " + ", ".join(f"{engine.quote(c)} AS {internal[c]}" for c in cols)
+                + f" FROM {input_table}")
+    icfg, icols = cfg.renamed(internal), list(internal.values())
+    qid = icfg.id_column
 
-    create_standardised(engine, cfg, input_table, STD_TABLE)
+    create_standardised(engine, icfg, INPUT_TABLE, STD_TABLE)
     t_std = time.perf_counter() - t0
-    clusters, rep = run_splink(engine, cfg, STD_TABLE, n, **splink_kwargs)
+    clusters, rep = run_splink(engine, icfg, STD_TABLE, n, **splink_kwargs)
     rep.timings["standardise"] = t_std
 
     t = time.perf_counter()
@@ -75,13 +93,19 @@ def deduplicate(engine: Engine, cfg: DedupConfig, input_table: str, *, source: s
                   if pred is not None else "SELECT unique_id AS unique_id_l, unique_id AS unique_id_r, "
                   f"CAST(1.0 AS DOUBLE) AS match_probability FROM {STD_TABLE} WHERE 1 = 0")
     engine.create(CONFIDENCE_TABLE, confidence_sql(PAIRS_TABLE, clusters))
-    qid = engine.quote(cfg.id_column)
-    qcols = ", ".join(f"i.{engine.quote(c)}" for c in cols)
-    engine.create(MATCHES_TABLE, f"""
-        SELECT {qcols}, c.{MATCH_ID}, c.{CONFIDENCE}
-        FROM {input_table} i JOIN {CONFIDENCE_TABLE} c ON CAST(i.{qid} AS STRING) = c.unique_id""")
-    engine.create(SURVIVORS_TABLE, survivors_sql(engine, cfg, cols, MATCHES_TABLE))
-    n_clusters = int(engine.scalar(f"SELECT count(*) FROM {SURVIVORS_TABLE}"))
+    qcols = ", ".join(f"i.{c}" for c in icols)
+    engine.create(MATCHES_INTERNAL, f"""
+        SELECT {qcols}, c.{MATCH_ID} AS {INTERNAL_MATCH_ID}, c.{CONFIDENCE} AS {INTERNAL_CONFIDENCE}
+        FROM {INPUT_TABLE} i JOIN {CONFIDENCE_TABLE} c ON CAST(i.{qid} AS STRING) = c.unique_id""")
+    engine.create(SURVIVORS_INTERNAL, survivors_sql(engine, icfg, icols, MATCHES_INTERNAL, INTERNAL_MATCH_ID))
+    back = ", ".join(f"{i} AS {engine.quote(c)}" for c, i in internal.items())
+    engine.view(MATCHES_TABLE, f"SELECT {back}, {INTERNAL_MATCH_ID} AS {MATCH_ID}, "
+                f"{INTERNAL_CONFIDENCE} AS {CONFIDENCE} FROM {MATCHES_INTERNAL}")
+    engine.view(SURVIVORS_TABLE, f"SELECT {back} FROM {SURVIVORS_INTERNAL}")
+    n_matches = int(engine.scalar(f"SELECT count(*) FROM {MATCHES_INTERNAL}"))
+    n_clusters = int(engine.scalar(f"SELECT count(*) FROM {SURVIVORS_INTERNAL}"))
+    if n_matches != n:  # the join must keep every record: never publish a set with customers missing
+        raise RuntimeError(f"{source}: {n} records in but {n_matches} with a match_id; nothing written")
     rep.timings["survivors"] = time.perf_counter() - t
     return DedupResult(MATCHES_TABLE, SURVIVORS_TABLE, n, n_clusters, n - n_clusters, rep)
 
@@ -94,9 +118,11 @@ def check_records(engine: Engine, cfg: DedupConfig, table: str, source: str) -> 
     missing = [c for c in cfg.required_columns if c not in cols]
     if missing:
         raise InputError(f"{source}: missing required column(s) {missing}; the input has {cols[:30]}")
-    for c in (MATCH_ID, CONFIDENCE):
-        if c in cols:
-            raise InputError(f"{source}: the input already has a '{c}' column (is it the job's own output?)")
+    for added in (MATCH_ID, CONFIDENCE):
+        clash = [c for c in cols if c.casefold() == added]
+        if clash:
+            raise InputError(f"{source}: the input already has a {clash[0]!r} column, the name of a column "
+                             f"this job adds (is it the job's own output?); rename it")
     qid = engine.quote(cfg.id_column)
     row = engine.row(f"SELECT count(*), count({qid}), count(DISTINCT {qid}) FROM {table}")
     n, n_ids, n_distinct = int(row[0]), int(row[1]), int(row[2])
@@ -110,22 +136,31 @@ def check_records(engine: Engine, cfg: DedupConfig, table: str, source: str) -> 
     return n
 
 
-def survivors_sql(engine: Engine, cfg: DedupConfig, cols: list[str], matches_table: str) -> str:
+def survivors_sql(engine: Engine, cfg: DedupConfig, cols: list[str], matches_table: str,
+                  match_id: str = MATCH_ID) -> str:
     """One record per match_id: the most complete (most non-empty input columns),
-    then the lowest id (string order). Returns the input's columns only."""
-    qid = engine.quote(cfg.id_column)
+    then the lowest id (string order). Returns the input's columns only.
+
+    Every column is quoted and qualified and the helper columns have names no
+    input column has (``__dedup_size``, ``__dedup_rank``, checked), so no input
+    column name can change the result.
+    """
+    helpers = ("__dedup_size", "__dedup_rank")
+    if set(helpers) & set(cols):
+        raise ValueError(f"input columns {sorted(set(helpers) & set(cols))} are names the survivor SQL uses")
+    q = engine.quote
+    qid, mid = q(cfg.id_column), q(match_id)
     filled = " + ".join(
-        f"CASE WHEN {nullif_blank(f'CAST({engine.quote(c)} AS STRING)')} IS NULL THEN 0 ELSE 1 END"
-        for c in cols)
-    plain = ", ".join(engine.quote(c) for c in cols)
+        f"CASE WHEN {nullif_blank(f'CAST(t.{q(c)} AS STRING)')} IS NULL THEN 0 ELSE 1 END" for c in cols)
+    plain = ", ".join(f"t.{q(c)}" for c in cols)
     # most clusters are singletons: rank only the records of clusters with 2+ members
     return f"""
         WITH sized AS (
-          SELECT *, count(*) OVER (PARTITION BY {MATCH_ID}) AS n FROM {matches_table})
-        SELECT {plain} FROM sized WHERE n = 1
+          SELECT t.*, count(*) OVER (PARTITION BY t.{mid}) AS __dedup_size FROM {matches_table} t)
+        SELECT {plain} FROM sized t WHERE t.__dedup_size = 1
         UNION ALL
         SELECT {plain} FROM (
-          SELECT {plain}, row_number() OVER (
-            PARTITION BY {MATCH_ID} ORDER BY ({filled}) DESC, CAST({qid} AS STRING) ASC) AS rn
-          FROM sized WHERE n > 1) s
-        WHERE rn = 1"""
+          SELECT t.*, row_number() OVER (
+            PARTITION BY t.{mid} ORDER BY ({filled}) DESC, CAST(t.{qid} AS STRING) ASC) AS __dedup_rank
+          FROM sized t WHERE t.__dedup_size > 1) t
+        WHERE t.__dedup_rank = 1"""

@@ -8,9 +8,14 @@ from __future__ import annotations
 import codecs
 import csv
 import io
-from typing import BinaryIO, Iterable
+import os
+import stat
+import sys
+from typing import BinaryIO, Iterable, List, Optional, TextIO
 
 SAMPLE_BYTES = 64 * 1024
+# The longest record the local job reads (DuckDB's max_line_size, set explicitly)
+MAX_RECORD_BYTES = 2 * 1024 * 1024
 _OTHER_DELIMITERS = {";": "semicolon", "\t": "tab", "|": "pipe"}
 
 
@@ -37,6 +42,26 @@ def check_utf8(chunks: Iterable[bytes], source: str) -> None:
         raise InputError(f"{source}: bad encoding, the file ends inside a UTF-8 character") from None
 
 
+def check_input_file(path: "os.PathLike[str]", source: str) -> int:
+    """The input must be a readable regular file; return its size. Names what is wrong."""
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        raise InputError(f"{source}: input file not found") from None
+    except OSError as e:  # a symlink loop, a name too long, no permission on a folder
+        raise InputError(f"{source}: the input cannot be read: {e.strerror or e}") from None
+    if stat.S_ISDIR(st.st_mode):
+        raise InputError(f"{source}: the input is a folder; pass one CSV file")
+    if not stat.S_ISREG(st.st_mode):
+        raise InputError(f"{source}: the input is not a regular file (a pipe or a device?); pass one CSV file")
+    try:
+        with open(path, "rb"):
+            pass
+    except OSError as e:
+        raise InputError(f"{source}: the input cannot be read: {e.strerror or e}") from None
+    return st.st_size
+
+
 def iter_file(f: BinaryIO, size: int = 1 << 20) -> Iterable[bytes]:
     while True:  # no walrus: this module also runs on Glue 2.0 (Python 3.7)
         chunk = f.read(size)
@@ -45,17 +70,19 @@ def iter_file(f: BinaryIO, size: int = 1 << 20) -> Iterable[bytes]:
         yield chunk
 
 
-def check_header(sample: bytes, source: str, required: list[str], delimiter: str = ",",
-                 total_size: int | None = None) -> list[str]:
-    """Validate the start of a CSV object; return its column names.
+def check_header(sample: bytes, source: str, required: List[str], delimiter: str = ",",
+                 total_size: Optional[int] = None) -> List[str]:
+    """Validate the start of a CSV object; return its column names (trimmed).
 
     ``sample`` is the first bytes of the object (the whole object if small).
     """
-    size = len(sample) if total_size is None else total_size
-    if size == 0 or not sample.strip():
-        raise InputError(f"{source}: empty file, no header and no records")
     if sample.startswith(codecs.BOM_UTF8):
         sample = sample[len(codecs.BOM_UTF8):]
+        if total_size is not None:
+            total_size -= len(codecs.BOM_UTF8)
+    size = len(sample) if total_size is None else total_size
+    if size <= 0 or not sample.strip():
+        raise InputError(f"{source}: empty file, no header and no records")
     if sample[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
         raise InputError(f"{source}: bad encoding, the file is UTF-16; save it as UTF-8")
     try:
@@ -68,22 +95,88 @@ def check_header(sample: bytes, source: str, required: list[str], delimiter: str
             raise InputError(
                 f"{source}: bad encoding, not UTF-8 (byte 0x{sample[e.start]:02x} on line {line}); "
                 "save the file as UTF-8") from None
-    lines = text.splitlines()
-    header_line = lines[0] if lines else ""
-    header = next(csv.reader(io.StringIO(header_line), delimiter=delimiter))
-    header = [h.strip() for h in header]
+    if "\x00" in text:
+        raise InputError(f"{source}: the file holds NUL bytes: not a text CSV file (a spreadsheet or a "
+                         "UTF-16 file without its BOM?); export it as CSV, UTF-8")
+    stream = io.StringIO(text, newline="")
+    reader = csv.reader(stream, delimiter=delimiter)
+    try:
+        raw_header = next(reader)
+    except (StopIteration, csv.Error) as e:
+        raise InputError(f"{source}: the header (line 1) cannot be read as CSV: {e}") from None
+    header_line = text.splitlines()[0] if text.splitlines() else ""
+    header = [h.strip() for h in raw_header]
     if len(header) == 1:
         for d, label in _OTHER_DELIMITERS.items():
             if d != delimiter and header_line.count(d) >= 1:
                 raise InputError(
                     f"{source}: wrong delimiter, the header is {label}-separated "
                     f"but the job expects {delimiter!r} (set 'delimiter' in the settings file)")
+    check_column_names(header, source)
     missing = [c for c in required if c not in header]
     if missing:
         raise InputError(
             f"{source}: missing required column(s) {missing}; the header has {header[:30]}"
             " (map other column names with a settings file)")
-    if len(lines) < 2 or not any(ln.strip() for ln in lines[1:]):
+    rest = stream.read()
+    if not rest.strip():
         if total_size is None or total_size <= len(sample):
             raise InputError(f"{source}: header only, the file has no records")
     return header
+
+
+def check_column_names(header: List[str], source: str) -> None:
+    """Every column has a name, and no two the same (DuckDB, Spark and the Glue catalog ignore case)."""
+    for i, name in enumerate(header, 1):
+        if not name:
+            raise InputError(f"{source}: column {i} of the header has no name (a spreadsheet's index "
+                             "column?); name it or remove the column")
+    seen = {}
+    for i, name in enumerate(header, 1):
+        key = name.casefold()
+        if key in seen:
+            j, other = seen[key]
+            same = "twice" if other == name else f"twice, as {other!r} and {name!r} (case is ignored)"
+            raise InputError(f"{source}: duplicate header column: column {j} and column {i} are named {same}; "
+                             "rename one (the output would otherwise rename it silently)")
+        seen[key] = (i, name)
+
+
+def find_csv_problem(f: TextIO, delimiter: str = ",", max_record_bytes: int = MAX_RECORD_BYTES) -> Optional[str]:
+    """The first record that breaks the CSV rules the job reads with, as "line N: cause", or None.
+
+    ``f`` is the file opened as text (``newline=""``, UTF-8). Used to explain a
+    parser's failure with the right line and cause: RFC 4180 quoting (a field
+    that starts with a quote ends with one), every record as many fields as the
+    header, no record longer than ``max_record_bytes``.
+    """
+    old_limit = csv.field_size_limit()
+    csv.field_size_limit(sys.maxsize)
+    try:
+        reader = csv.reader(f, delimiter=delimiter, quotechar='"', doublequote=True, strict=True)
+        end = 0
+        n_columns = None
+        try:
+            for row in reader:
+                start, end = end + 1, reader.line_num
+                if not row:
+                    continue  # a blank line
+                if n_columns is None:
+                    n_columns = len(row)
+                    continue
+                size = sum(len(v) for v in row) + len(row) - 1
+                if size > max_record_bytes // 4:  # characters are 1 to 4 bytes
+                    size = sum(len(v.encode("utf-8")) for v in row) + len(row) - 1
+                if size > max_record_bytes:
+                    lines = f"lines {start}-{end}" if end > start else f"line {start}"
+                    return (f"{lines}: a record of {size:,} bytes; the job reads records of at most "
+                            f"{max_record_bytes:,} bytes (a quote opened on line {start} and closed much later?)")
+                if len(row) != n_columns:
+                    return f"line {start}: {len(row)} field(s), but the header has {n_columns}"
+        except csv.Error as e:
+            if "unexpected end of data" in str(e) or "EOF" in str(e):
+                return f"line {end + 1}: a quoted field starts here and its closing quote is missing"
+            return f"line {reader.line_num}: {e} (a quote inside a quoted field must be doubled: \"\")"
+    finally:
+        csv.field_size_limit(old_limit)
+    return None

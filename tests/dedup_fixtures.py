@@ -67,6 +67,66 @@ def sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+def read_csv_exact(path: Path, delimiter: str = ",") -> tuple[list[str], list[list[str]]]:
+    """Header (trimmed, as the job reads it) and records of a CSV, as exact strings (no type guessing)."""
+    import csv
+
+    with path.open(encoding="utf-8-sig", newline="") as f:
+        rows = [r for r in csv.reader(f, delimiter=delimiter) if r]
+    return [h.strip() for h in rows[0]], rows[1:]
+
+
+def _read_output(path: Path) -> tuple[list[str], list[list[str]]]:
+    if path.suffix == ".parquet":
+        df = pd.read_parquet(path)
+        return list(df.columns), [["" if v is None or v is pd.NA else str(v) for v in row]
+                                  for row in df.astype(object).itertuples(index=False)]
+    return read_csv_exact(path)
+
+
+def assert_no_customer_lost(input_csv: Path, output: Path, id_column: str = "c_customer_id",
+                            delimiter: str = ",", fmt: str = "csv", name: str | None = None) -> dict[str, str]:
+    """A finished run lost no customer and invented none.
+
+    - ``matches/``: every input record exactly once, every value as it came in,
+      each with a non-empty ``match_id`` and a ``match_confidence`` in [0, 1];
+    - ``deduplicated/``: the input's columns, exactly one record per ``match_id``
+      (its cluster's survivor, unchanged), and nothing else.
+
+    Returns id -> match_id.
+    """
+    name = name or input_csv.stem
+    header, records = read_csv_exact(input_csv, delimiter)
+    by_id = {r[header.index(id_column)]: r for r in records}
+    assert len(by_id) == len(records), "the input's ids are not unique: not a valid run"
+
+    m_header, m_rows = _read_output(output / "matches" / f"{name}.{fmt}")
+    assert m_header == header + ["match_id", "match_confidence"], (m_header, header)
+    assert len(m_rows) == len(records), f"{len(records)} records in, {len(m_rows)} in matches/"
+    match_of: dict[str, str] = {}
+    width = len(header)
+    for row in m_rows:
+        rid, mid, conf = row[header.index(id_column)], row[width], row[width + 1]
+        assert rid in by_id and rid not in match_of, f"record {rid!r} missing from the input or twice in matches/"
+        assert row[:width] == by_id[rid], f"record {rid!r} changed: {row[:width]} != {by_id[rid]}"
+        assert mid != "", f"record {rid!r} has no match_id"
+        assert 0.0 <= float(conf) <= 1.0, f"record {rid!r}: match_confidence {conf!r} not in [0, 1]"
+        match_of[rid] = mid
+    assert set(match_of) == set(by_id)
+
+    s_header, s_rows = _read_output(output / "deduplicated" / f"{name}.{fmt}")
+    assert s_header == header, (s_header, header)
+    survivors_of: dict[str, list[str]] = {}
+    for row in s_rows:
+        rid = row[header.index(id_column)]
+        assert rid in by_id and row == by_id[rid], f"survivor {rid!r} is not an input record as it came in"
+        survivors_of.setdefault(match_of[rid], []).append(rid)
+    assert set(survivors_of) == set(match_of.values()), "a match_id has no survivor"
+    twice = {m: ids for m, ids in survivors_of.items() if len(ids) > 1}
+    assert not twice, f"match_id(s) with more than one survivor: {twice}"
+    return match_of
+
+
 def read_output(out: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(matches, deduplicated) a local run published under ``out``, all strings."""
     def one(folder):
@@ -76,8 +136,9 @@ def read_output(out: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
     return one("matches"), one("deduplicated")
 
 
-def assert_no_customer_lost(out: Path, input_ids: set[str], id_column: str = "c_customer_id") -> pd.DataFrame:
-    """Every input record in matches/ exactly once, exactly one survivor per match_id; returns matches."""
+def assert_published_complete(out: Path, input_ids: set[str], id_column: str = "c_customer_id") -> pd.DataFrame:
+    """What ``out`` publishes holds every record of ``input_ids`` (of every run) exactly once in
+    matches/, exactly one survivor per match_id, confidences in [0, 1]; returns matches."""
     matches, survivors = read_output(out)
     ids = matches[id_column]
     assert ids.is_unique, f"records repeated in matches/: {ids[ids.duplicated()].tolist()[:5]}"

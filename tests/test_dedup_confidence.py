@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from glue_jobs.confidence import confidence_sql
 from glue_jobs.dedup import main, run
 from glue_jobs.incremental import incremental_confidence_sql
-from tests.dedup_fixtures import SAMPLE, SAMPLE_TRUTH, SETTINGS, assert_no_customer_lost, cases_frame, tree_digest
+from tests.dedup_fixtures import SAMPLE, SAMPLE_TRUTH, SETTINGS, assert_published_complete, cases_frame, tree_digest
 
 
 @st.composite
@@ -112,7 +112,7 @@ def test_every_record_gets_a_confidence_and_the_hand_made_cases_score_as_they_sh
     df.to_csv(path, index=False)
     out = tmp_path / "out"
     run(path, out, SETTINGS, quiet=True)
-    m = assert_no_customer_lost(out, set(df["c_customer_id"]))
+    m = assert_published_complete(out, set(df["c_customer_id"]))
     conf = m.set_index("c_customer_id")["match_confidence"].astype(float)
     mid = m.set_index("c_customer_id")["match_id"]
     assert (m.groupby("match_id")["match_confidence"].nunique() == 1).all()
@@ -149,7 +149,7 @@ def test_labels_print_and_record_pairwise_figures(tmp_path, capsys):
     out = tmp_path / "out"
     assert main([str(SAMPLE), "--output", str(out), "--labels", str(labels)]) == 0
     printed = capsys.readouterr().out
-    m = assert_no_customer_lost(out, set(truth["c_customer_id"]))
+    m = assert_published_complete(out, set(truth["c_customer_id"]))
     precision, recall = _brute_force(m[["c_customer_id", "match_id"]], labelled)
     recorded = json.loads((out / "model" / "run_summary.json").read_text())["labels"]
     assert recorded["records"] == len(labelled)
@@ -188,7 +188,7 @@ def test_report_shows_the_lowest_confidence_clusters_in_splinks_own_views(publis
     shutil.copytree(published, out)
     (out / "model" / "splink_model.json").unlink()  # a report from a fresh run, nothing reused
     assert main([str(SAMPLE), "--output", str(out), "--report", str(report)]) == 0
-    m = assert_no_customer_lost(out, set(pd.read_csv(SAMPLE, dtype=str)["c_customer_id"]))
+    m = assert_published_complete(out, set(pd.read_csv(SAMPLE, dtype=str)["c_customer_id"]))
     assert sorted(p.name for p in report.iterdir()) == [
         "comparison_viewer.html", "lowest_confidence_clusters.html", "match_weights.html"]
     sizes = m.groupby("match_id")["c_customer_id"].transform("size")

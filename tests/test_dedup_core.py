@@ -10,7 +10,15 @@ from glue_jobs.dedup import run
 from glue_jobs.engines import DuckDBEngine
 from glue_jobs.pipeline import deduplicate
 from glue_jobs.sample.generate import generate
-from tests.dedup_fixtures import SAMPLE, SAMPLE_TRUTH, SETTINGS, cases_frame, partition, sha256
+from tests.dedup_fixtures import (
+    SAMPLE,
+    SAMPLE_TRUTH,
+    SETTINGS,
+    assert_no_customer_lost,
+    cases_frame,
+    partition,
+    sha256,
+)
 
 
 @pytest.fixture(scope="module")
@@ -75,6 +83,7 @@ def test_bundled_sample_matches_its_truth(tmp_path):
     before = sha256(SAMPLE)
     res = run(SAMPLE, tmp_path, SETTINGS, quiet=True)
     assert sha256(SAMPLE) == before
+    assert_no_customer_lost(SAMPLE, tmp_path)
     matches = pd.read_csv(tmp_path / "matches" / "customers.csv", dtype=str)
     dedup = pd.read_csv(tmp_path / "deduplicated" / "customers.csv", dtype=str)
     truth = pd.read_csv(SAMPLE_TRUTH, dtype=str)
@@ -88,6 +97,7 @@ def test_bundled_sample_matches_its_truth(tmp_path):
 
 def test_parquet_output(tmp_path):
     run(SAMPLE, tmp_path, SETTINGS, fmt="parquet", quiet=True)
+    assert_no_customer_lost(SAMPLE, tmp_path, fmt="parquet")
     got = pd.read_parquet(tmp_path / "deduplicated" / "customers.parquet")
     assert got.c_customer_id.is_unique and len(got) > 400
 
@@ -96,6 +106,7 @@ def test_rerun_replaces_published_output(tmp_path):
     (tmp_path / "deduplicated").mkdir()
     (tmp_path / "deduplicated" / "stale.csv").write_text("old\n")
     run(SAMPLE, tmp_path, SETTINGS, quiet=True)
+    assert_no_customer_lost(SAMPLE, tmp_path)
     assert sorted(p.name for p in (tmp_path / "deduplicated").iterdir()) == ["customers.csv"]
 
 
@@ -106,6 +117,7 @@ def test_clean_file_gives_all_singletons(tmp_path):
     path = tmp_path / "clean.csv"
     clean.to_csv(path, index=False)
     res = run(path, tmp_path / "out", SETTINGS, quiet=True)
+    assert_no_customer_lost(path, tmp_path / "out")
     matches = pd.read_csv(tmp_path / "out" / "matches" / "clean.csv", dtype=str)
     dedup = pd.read_csv(tmp_path / "out" / "deduplicated" / "clean.csv", dtype=str)
     assert res.records_in == res.clusters == len(matches) == len(dedup) == len(clean)
@@ -119,12 +131,14 @@ def test_small_file_runs(tmp_path):
     head = pd.read_csv(SAMPLE, dtype=str).head(50)
     head.to_csv(tmp_path / "small.csv", index=False)
     res = run(tmp_path / "small.csv", tmp_path / "o1", SETTINGS, quiet=True)
+    assert_no_customer_lost(tmp_path / "small.csv", tmp_path / "o1")
     assert res.records_in == res.clusters == 50
     dup = head.iloc[[0]].copy()
     dup["c_customer_id"] = "ZZZZ0000DUP00001"
     dup[["c_birth_day", "c_birth_month", "c_birth_year"]] = None
     pd.concat([head, dup]).to_csv(tmp_path / "small_dup.csv", index=False)
     res = run(tmp_path / "small_dup.csv", tmp_path / "o2", SETTINGS, quiet=True)
+    assert_no_customer_lost(tmp_path / "small_dup.csv", tmp_path / "o2")
     assert (res.records_in, res.clusters) == (51, 50)
     assert any("EM session on ('dob',) skipped" in w for w in res.model.warnings)
     matches = pd.read_csv(tmp_path / "o2" / "matches" / "small_dup.csv", dtype=str).set_index("c_customer_id")
@@ -135,5 +149,6 @@ def test_job_on_its_own_output_finds_nothing_more(tmp_path):
     run(SAMPLE, tmp_path / "first", SETTINGS, quiet=True)
     again = tmp_path / "first" / "deduplicated" / "customers.csv"
     res = run(again, tmp_path / "second", SETTINGS, quiet=True)
+    assert_no_customer_lost(again, tmp_path / "second")
     assert res.records_in == res.clusters == len(pd.read_csv(again, dtype=str))
     assert res.duplicates_removed == 0

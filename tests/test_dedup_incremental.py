@@ -19,7 +19,7 @@ from tests.dedup_fixtures import (
     SAMPLE,
     SAMPLE_TRUTH,
     SETTINGS,
-    assert_no_customer_lost,
+    assert_published_complete,
     read_output,
     sha256,
     tree_digest,
@@ -59,13 +59,13 @@ def test_incremental_runs_keep_every_record_and_every_published_match_id(parts, 
     base, b1, b2 = parts
     out = tmp_path / "out"
     run(base, out, SETTINGS, quiet=True)
-    assert_no_customer_lost(out, _ids(base))
+    assert_published_complete(out, _ids(base))
     first = _match_ids(out)
     run(b1, out, SETTINGS, quiet=True, incremental=True)
-    assert_no_customer_lost(out, _ids(base, b1))
+    assert_published_complete(out, _ids(base, b1))
     second = _match_ids(out)
     run(b2, out, SETTINGS, quiet=True, incremental=True, labels_file=SAMPLE_TRUTH)
-    m = assert_no_customer_lost(out, _ids(base, b1, b2))
+    m = assert_published_complete(out, _ids(base, b1, b2))
     third = _match_ids(out)
     # never reassigned once published
     assert {k: second[k] for k in first} == first
@@ -105,7 +105,7 @@ def test_a_new_record_linking_two_published_clusters_joins_the_stronger_and_is_l
     new_path = tmp_path / "new.csv"
     new.to_csv(new_path, index=False)
     run(new_path, out, SETTINGS, quiet=True, incremental=True)
-    after = assert_no_customer_lost(out, set(matches[ID]) | {"ZZNEW0000000001"})
+    after = assert_published_complete(out, set(matches[ID]) | {"ZZNEW0000000001"})
     mid = dict(zip(after[ID], after["match_id"]))
     assert mid[r1] == r1 and mid[r2] == r2, "published clusters are never merged"
     assert mid["ZZNEW0000000001"] == r2
@@ -130,7 +130,7 @@ def test_a_batch_with_published_ids_is_refused_and_changes_nothing(parts, tmp_pa
     assert main([str(clash), "--output", str(out), "--incremental"]) == 2
     assert "already published" in capsys.readouterr().err
     assert tree_digest(out) == before
-    assert_no_customer_lost(out, _ids(parts[0]))
+    assert_published_complete(out, _ids(parts[0]))
 
 
 @pytest.mark.parametrize("where", ["publish", "assign"])
@@ -152,7 +152,7 @@ def test_a_failed_incremental_run_leaves_the_published_sets_byte_for_byte(parts,
         run(parts[1], out, SETTINGS, quiet=True, incremental=True)
     assert tree_digest(out) == before
     assert not (out / "_staging").exists()
-    assert_no_customer_lost(out, _ids(parts[0]))
+    assert_published_complete(out, _ids(parts[0]))
 
 
 def test_the_published_model_is_reused_unless_retrain_or_model_says_otherwise(parts, tmp_path, capsys):
@@ -165,11 +165,11 @@ def test_the_published_model_is_reused_unless_retrain_or_model_says_otherwise(pa
     s = _summary(out)["model"]
     assert s["source"].startswith("published model") and s["sha256"] == published_sha
     assert "published model" in capsys.readouterr().out
-    assert_no_customer_lost(out, _ids(base, b1))
+    assert_published_complete(out, _ids(base, b1))
 
     assert main([str(b2), "--output", str(out), "--incremental", "--retrain"]) == 0
     assert _summary(out)["model"]["source"] == f"trained on this run's {len(_ids(base, b1, b2))} records"
-    assert_no_customer_lost(out, _ids(base, b1, b2))
+    assert_published_complete(out, _ids(base, b1, b2))
 
     saved = tmp_path / "saved_model.json"
     shutil.copy(out / "model" / "splink_model.json", saved)
@@ -177,7 +177,7 @@ def test_the_published_model_is_reused_unless_retrain_or_model_says_otherwise(pa
     assert main([str(SAMPLE), "--output", str(other), "--model", str(saved)]) == 0
     s = _summary(other)["model"]
     assert s["source"] == f"--model {saved}" and s["sha256"] == sha256(saved)
-    assert_no_customer_lost(other, _ids(SAMPLE))
+    assert_published_complete(other, _ids(SAMPLE))
 
 
 def test_a_model_trained_with_other_settings_is_refused(tmp_path, capsys):
@@ -201,4 +201,4 @@ def test_a_stale_standardised_cache_is_not_used(parts, tmp_path):
     matches.iloc[1:].to_csv(path, index=False)  # the published set changed after the cache was written
     run(parts[1], out, SETTINGS, quiet=True, incremental=True)
     assert _summary(out)["published_records_standardised"] == "again"
-    assert_no_customer_lost(out, (_ids(parts[0]) - {matches[ID].iloc[0]}) | _ids(parts[1]))
+    assert_published_complete(out, (_ids(parts[0]) - {matches[ID].iloc[0]}) | _ids(parts[1]))

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from tests.dedup_fixtures import REPO, SAMPLE
+from tests.dedup_fixtures import REPO, SAMPLE, assert_no_customer_lost
 
 
 def _repo_copy(tmp_path: Path) -> Path:
@@ -49,6 +49,7 @@ def test_relative_input_and_output_are_the_callers(tmp_path):
     assert "setting up" not in r.stderr  # the stamp matched: no reinstall
     got = pd.read_csv(elsewhere / "myout" / "deduplicated" / "mine.csv", dtype=str)
     assert 400 < len(got) < 535
+    assert_no_customer_lost(elsewhere / "mine.csv", elsewhere / "myout")
     assert not (root / "myout").exists()
 
 
@@ -62,3 +63,14 @@ def test_python_older_than_3_11_is_refused(tmp_path):
     assert r.returncode == 2
     assert "needs Python 3.11 or newer" in r.stderr
     assert (root / ".venv-dedup" / "bin" / "python").exists()  # nothing touched
+
+
+def test_a_user_mistake_exits_2_without_a_traceback(tmp_path):
+    root = _repo_copy(tmp_path)
+    (tmp_path / "results.csv").write_text("not a folder")
+    for args, hint in [(["nope.csv"], "input file not found"),
+                       (["--output", "results.csv"], "is an existing file, not a folder"),
+                       (["--threads", "-1"], "from 1 to 1024")]:
+        r = subprocess.run(["sh", str(root / "glue_jobs" / "run_local.sh"), *args], cwd=tmp_path,
+                           env=_env(), capture_output=True, text=True, timeout=300)
+        assert r.returncode == 2 and hint in r.stderr and "Traceback" not in r.stderr, r.stderr

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 
+import pulumi
 import pytest
 import yaml
 from conftest import REPO, RecordingMocks, render_stack, stack_config
@@ -63,6 +64,28 @@ def test_dev_stack_config_is_valid():
         ({"crawlTimeoutMinutes": "1000"}, "crawlTimeoutMinutes", "1 to 720"),
         ({"trailKmsEncryption": "true", "trailMode": "none", "triggerSource": "s3-eventbridge"},
          "trailKmsEncryption", "creates none"),
+        # issue 10: hostile and careless values
+        ({"watchedPrefix": "etl-ttt-demo/*/"}, "watchedPrefix", "'*' not allowed"),
+        ({"outputPrefix": "out*/"}, "outputPrefix", "wildcard in IAM grants"),
+        ({"watchedPrefix": "etl-ttt-demo/../other/"}, "watchedPrefix", "'..'"),
+        ({"outputPrefix": "./out/"}, "outputPrefix", "'.' or '..' folder"),
+        ({"watchedPrefix": "a?b/"}, "watchedPrefix", "'?' not allowed"),
+        ({"watchedPrefix": "x" * 600 + "/"}, "watchedPrefix", "at most 512"),
+        ({"owner": "alice\nbob"}, "owner", "'\\n'"),
+        ({"owner": "alice\x00"}, "owner", "tag value takes only"),
+        ({"owner": "mallory\u202etxt"}, "owner", "tag value takes only"),
+        ({"owner": "o'brien"}, "owner", "_ . : / = + - @"),
+        ({"owner": "x" * 257}, "owner", "at most 256"),
+        ({"environment": "dev;rm"}, "environment", "tag value"),
+        ({"trailMode": "per-stack", "sharedTrailName": "class-trail"}, "sharedTrailName", "only with trailMode 'shared'"),
+        ({"trailMode": "shared", "sharedTrailName": "$(id);x"}, "sharedTrailName", "not a trail name"),
+        ({"trailMode": "shared", "sharedTrailName": "my--trail"}, "sharedTrailName", "no two of"),
+        ({"notificationEmail": "ops@example.com\nBcc: x@y.z"}, "notificationEmail", "name@example.com"),
+        ({"jobWorkers": "1_0"}, "jobWorkers", "whole number"),
+        ({"jobWorkers": "\uff11\uff10"}, "jobWorkers", "whole number"),
+        ({"jobWorkerType": "G.2X", "jobWorkers": "200"}, "jobWorkers", "at most 149"),
+        ({"encryption": "sse-kms", "kmsKeyArn": "arn:aws:kms:eu-west-1:123456789012:key/*"}, "kmsKeyArn", "KMS key ARN"),
+        ({"triggerRetryAttempts": "186"}, "triggerRetryAttempts", "0 to 185"),
     ],
 )
 def test_bad_value_names_the_key_and_the_accepted_form(raw, key, hint):
@@ -79,14 +102,43 @@ def test_all_problems_are_reported_at_once():
     assert len(error.value.problems) == 3
 
 
+def test_problems_across_keys_come_with_the_single_key_ones():
+    """A bad number and a trail name without its mode: both in the first report."""
+    with pytest.raises(SettingsError) as error:
+        parse_settings({"jobWorkers": "0", "sharedTrailName": "class-trail", "trailMode": "none",
+                        "owner": "a\nb", "dataBucketName": "Bad_Bucket"})
+    keys = sorted(p.split(":")[0] for p in error.value.problems)
+    assert keys == ["dataBucketName", "jobWorkers", "owner", "sharedTrailName", "trailMode"], error.value.problems
+
+
+def test_a_check_across_keys_is_skipped_when_one_of_its_keys_is_wrong():
+    """trailMode 'nope' is reported once; no second message judging the default in its place."""
+    with pytest.raises(SettingsError) as error:
+        parse_settings({"trailMode": "nope", "sharedTrailName": "class-trail"})
+    assert [p.split(":")[0] for p in error.value.problems] == ["trailMode"]
+
+
+@pytest.mark.parametrize("good", [
+    {"owner": "María José Ødegård"}, {"owner": "team-a/ops@example.com"}, {"owner": "大阪 チーム"},
+    {"trailMode": "shared", "sharedTrailName": "etl-ttt-demo-class-trail"},
+    {"trailMode": "shared", "sharedTrailName": "arn:aws:cloudtrail:eu-west-1:123456789012:trail/class.trail_1"},
+    {"watchedPrefix": "team(a)/uploads=1/"},
+    {"encryption": "sse-kms", "kmsKeyArn": "arn:aws:kms:eu-west-1:123456789012:key/mrk-0123456789abcdef0123456789abcdef"},
+])
+def test_values_aws_accepts_are_accepted(good):
+    parse_settings(good)
+
+
 def test_bad_config_stops_before_the_first_resource(monkeypatch):
     """The program raises while reading settings; the recorder saw no resource."""
     seen = []
     original = RecordingMocks.new_resource
     monkeypatch.setattr(RecordingMocks, "new_resource", lambda self, args: seen.append(args.typ) or original(self, args))
-    with pytest.raises(Exception, match="jobWorkers"):
+    with pytest.raises(Exception, match="jobWorkers") as error:
         render_stack({"jobWorkers": "-3"})
     assert seen == []
+    # Pulumi's "clean exit" error: the message without the program's traceback
+    assert isinstance(error.value, pulumi.RunError), type(error.value)
 
 
 def test_settings_fields_have_plain_types():
@@ -97,3 +149,24 @@ def test_settings_fields_have_plain_types():
 def test_a_misspelt_key_in_the_stack_config_is_reported():
     with pytest.raises(Exception, match="jobWorkerTyp: unknown setting"):
         render_stack({**stack_config("dev"), "jobWorkerTyp": "G.2X"})
+
+
+def test_limits_agree_with_aws_own_service_models():
+    """The ranges the settings enforce are the ones botocore's service models carry."""
+    import botocore.session
+
+    from builders import settings as s
+
+    session = botocore.session.get_session()
+    retry = session.get_service_model("events").shape_for("RetryPolicy").members
+    for attr, member in [("trigger_retry_attempts", "MaximumRetryAttempts"),
+                         ("trigger_max_event_age_seconds", "MaximumEventAgeInSeconds")]:
+        meta = retry[member].metadata
+        assert s._INT_RANGES[attr] == (meta["min"], meta["max"]), attr
+    assert s._INT_RANGES["job_timeout_minutes"][0] >= session.get_service_model("glue").shape_for("Timeout").metadata["min"]
+    assert set(s.WORKER_TYPES) <= set(session.get_service_model("glue").shape_for("WorkerType").enum)
+    assert s._TAG_VALUE_MAX == session.get_service_model("iam").shape_for("tagValueType").metadata["max"]
+    name = session.get_service_model("glue").shape_for("NameString").metadata
+    parse_settings({"databaseName": "d" * name["max"]})
+    with pytest.raises(SettingsError):
+        parse_settings({"databaseName": "d" * (name["max"] + 1)})

@@ -189,3 +189,16 @@ def test_a_closed_pipe_is_not_an_error():
     err = proc.stderr.read().decode()
     assert proc.wait(timeout=120) == 0, err
     assert "Traceback" not in err and "BrokenPipeError" not in err, err
+
+
+@pytest.mark.parametrize("option", ["--trail-name=--", "--region=--", "--set=--", "--trail-stack=--"])
+def test_an_option_given_only_the_end_of_options_marker_is_refused(tmp_path, capsys, option):
+    """argparse turns ``--opt=--`` into a list where a string belongs: a usage error, not a traceback."""
+    from workshop.cli import main
+
+    roster = tmp_path / "r.csv"
+    roster.write_text("name,email\nAnn,ann@example.com\n")
+    with pytest.raises(SystemExit) as done:
+        main(["plan", "--roster", str(roster), option], out=lambda text: None)
+    assert done.value.code == 2
+    assert "'--' is not a value" in capsys.readouterr().err

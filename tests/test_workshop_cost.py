@@ -88,3 +88,11 @@ def test_data_events_follow_what_each_trail_mode_records():
     assert cost.data_events_per_upload(cost.PipelineSettings(trail_mode="per-stack"), run) == 1
     assert cost.data_events_per_upload(
         cost.PipelineSettings(trail_mode="none", trigger_source="s3-eventbridge"), run) == 0
+
+
+@pytest.mark.parametrize("trail_mode", ["per-stack", "shared", "none"])
+def test_cost_takes_every_trail_mode_the_stack_takes(trail_mode):
+    """The class trail's name goes with trailMode shared only (the stack refuses it elsewhere)."""
+    out: list[str] = []
+    args = ["cost", "--students", "3", "--trail-mode", trail_mode, "--trigger-source", "s3-eventbridge"]
+    assert main(args, out=out.append) == 0, out

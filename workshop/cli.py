@@ -219,7 +219,8 @@ def run_cost(args, ctx: Context) -> int:
                                      args.worker_type, args.workers)
     parse_settings({"trailMode": args.trail_mode, "triggerSource": args.trigger_source,
                     "jobExecutionClass": args.execution_class, "jobWorkerType": args.worker_type,
-                    "jobWorkers": args.workers, "sharedTrailName": DEFAULT_TRAIL_NAME})
+                    "jobWorkers": args.workers,
+                    **({"sharedTrailName": DEFAULT_TRAIL_NAME} if args.trail_mode == "shared" else {})})
     run = cost.RunAssumptions(job_minutes=args.job_minutes, crawl_minutes=args.crawl_minutes,
                               crawler_dpus=args.crawler_dpus)
     try:
@@ -301,9 +302,21 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _refuse_swallowed_values(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """argparse (3.11) turns ``--opt=--`` into a list where one string belongs: refuse it (exit 2)."""
+    for sub in parser._subparsers._group_actions[0].choices.values():  # noqa: SLF001 - argparse has no API
+        for action in sub._actions:  # noqa: SLF001
+            value = getattr(args, action.dest, None)
+            values = value if isinstance(action, argparse._AppendAction) and value else [value]  # noqa: SLF001
+            if action.option_strings and action.nargs is None and any(isinstance(v, list) for v in values):
+                sub.error(f"argument {'/'.join(action.option_strings)}: '--' is not a value; give one")
+
+
 def main(argv: list[str] | None = None, *, backend: StackBackend | None = None,
          out: Callable[[str], None] = say, sleep: Callable[[float], None] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args = parser.parse_args(argv)
+    _refuse_swallowed_values(parser, args)
     ctx = Context(lambda text: out(escape(text)), backend, sleep)
     try:
         return args.handler(args, ctx)

@@ -181,7 +181,9 @@ def class_settings(options: ClassOptions) -> dict[str, str]:
     }
     if options.trail_mode == "shared":
         values["sharedTrailName"] = options.trail_name
-    values.update(options.extra)
+    # A reserved key is refused on its own (option_problems); applying it here would only
+    # add the problems it causes (e.g. trailMode per-stack beside the class trail's name).
+    values.update({key: value for key, value in options.extra.items() if key not in RESERVED})
     return values
 
 
