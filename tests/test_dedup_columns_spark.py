@@ -47,9 +47,9 @@ def test_awkward_column_names_give_the_same_result_on_duckdb_and_spark(awkward_c
     header, rows = read_csv_exact(awkward_csv)
     got = duck.con.execute(f"SELECT * FROM {res.matches_table}").fetchall()
     assert [d[0] for d in duck.con.execute(f"SELECT * FROM {res.matches_table} LIMIT 0").description] == \
-        header + ["match_id"]
-    assert sorted(tuple("" if v is None else v for v in r[:-1]) for r in got) == sorted(map(tuple, rows))
-    duck_clusters = {r[header.index("c_customer_id")]: r[-1] for r in got}
+        header + ["match_id", "match_confidence"]
+    assert sorted(tuple("" if v is None else v for v in r[:-2]) for r in got) == sorted(map(tuple, rows))
+    duck_clusters = {r[header.index("c_customer_id")]: r[-2] for r in got}
     duck_survivors = {r[header.index("c_customer_id")] for r in
                       duck.con.execute(f"SELECT * FROM {res.survivors_table}").fetchall()}
 
@@ -68,9 +68,9 @@ def test_awkward_column_names_give_the_same_result_on_duckdb_and_spark(awkward_c
         monkeypatch.setattr(pipeline, "run_splink", lambda *a, **k: ("duckdb_clusters", ModelReport()))
         sres = deduplicate(SparkEngine(spark), cfg, "input_raw", source=str(awkward_csv))
         matches = spark.table(sres.matches_table)
-        assert matches.columns == header + ["match_id"]
+        assert matches.columns == header + ["match_id", "match_confidence"]
         spark_clusters = {r["c_customer_id"]: r["match_id"] for r in matches.collect()}
-        assert sorted(tuple("" if v is None else v for v in r[:-1]) for r in matches.collect()) == \
+        assert sorted(tuple("" if v is None else v for v in r[:-2]) for r in matches.collect()) == \
             sorted(map(tuple, rows))
         survivors = spark.table(sres.survivors_table)
         assert survivors.columns == header
