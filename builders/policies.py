@@ -91,6 +91,7 @@ def glue_job_policy(
     kms_key_arn: str | None = None,
     data_key_arn: str | None = None,
     read_published_prefixes: list[str] | None = None,
+    read_objects: list[str] | None = None,
 ) -> dict:
     """The dedup job, derived from what it calls (``tests/test_glue_run_path.py`` records
     every call of a run on both engines and evaluates it against this document):
@@ -104,6 +105,8 @@ def glue_job_policy(
     * the published folders: ListBucket, CopyObject (PutObject), DeleteObject;
     * with ``dedupMode: incremental`` only, the published matches and model
       (``read_published_prefixes``): GetObject (``tests/test_dedup_incremental_glue.py``);
+    * a team's model and labels objects (``modelObjectKey``, ``labelsObjectKey``), only when set:
+      GetObject on exactly those keys (``tests/test_glue_model_labels.py``);
     * its two log groups (``contract.job_log_groups``); PutMetricData (``--enable-metrics``);
     * the keys of its security configuration (AWS Glue guide, "Setting up encryption":
       the role uses the CloudWatch and bookmark key) and of SSE-KMS data.
@@ -128,6 +131,8 @@ def glue_job_policy(
         _list_prefixes(arns, bucket, [*publish_prefixes, staging_prefix]),
         *([allow("ReadPublishedState", ["s3:GetObject"], [arns.objects(bucket, p) for p in read_published_prefixes])]
           if read_published_prefixes else []),
+        *([allow("ReadModelAndLabels", ["s3:GetObject"], [f"{arns.bucket(bucket)}/{k}" for k in read_objects])]
+          if read_objects else []),
         allow(
             "JobLogs",
             ["logs:CreateLogGroup", "logs:AssociateKmsKey", "logs:CreateLogStream", "logs:PutLogEvents"],

@@ -19,7 +19,14 @@ from typing import Any, Mapping
 
 from builders import names
 from builders.layout import bucket_layout
-from glue_jobs.contract import DEDUP_MODES, JOB_ENGINES, OUTPUT_FORMATS, prefix_problem
+from glue_jobs.contract import (
+    DEDUP_MODES,
+    JOB_ENGINES,
+    MODEL_CHOICES,
+    OUTPUT_FORMATS,
+    object_key_problem,
+    prefix_problem,
+)
 from glue_jobs.contract import shown as _shown
 
 TRIGGER_SOURCES = ("cloudtrail", "s3-eventbridge")
@@ -72,6 +79,9 @@ class Settings:
     job_engine: str = "auto"
     output_format: str = "csv"
     dedup_mode: str = "replace"
+    model_choice: str = "auto"
+    model_object_key: str = ""
+    labels_object_key: str = ""
     job_worker_type: str = "G.1X"
     job_workers: int = 2
     job_timeout_minutes: int = 60
@@ -153,6 +163,19 @@ def _as_prefix(key: str, raw: Any, problems: list[str]) -> str | None:
     return str(raw)
 
 
+# objects of the team's that the job reads, and how their names end
+_OBJECT_SUFFIX = {"model_object_key": ".json", "labels_object_key": ".csv"}
+
+
+def _as_object_key(key: str, raw: Any, suffix: str, problems: list[str]) -> str | None:
+    text = str(raw)
+    problem = object_key_problem(text, suffix) if text else None
+    if problem:
+        problems.append(f"{key}: {problem}")
+        return None
+    return text
+
+
 def tag_value_problem(value: str) -> str | None:
     """Why AWS would refuse ``value`` as a tag value, or None.
 
@@ -201,6 +224,7 @@ _CHOICES = {
     "job_engine": JOB_ENGINES,
     "output_format": OUTPUT_FORMATS,
     "dedup_mode": DEDUP_MODES,
+    "model_choice": MODEL_CHOICES,
     "job_worker_type": WORKER_TYPES,
     "job_execution_class": EXECUTION_CLASSES,
     "log_level": LOG_LEVELS,
@@ -233,6 +257,8 @@ def parse_settings(raw: Mapping[str, Any]) -> Settings:
             value = _as_bool(key, value, problems)
         elif attr in ("watched_prefix", "output_prefix"):
             value = _as_prefix(key, value, problems)
+        elif attr in _OBJECT_SUFFIX:
+            value = _as_object_key(key, value, _OBJECT_SUFFIX[attr], problems)
         else:
             value = str(value).strip()
         if len(problems) > before:
@@ -289,6 +315,25 @@ def _glue_name(key: str, value: str) -> list[str]:
     return []
 
 
+def _read_object(key: str, value: str, s: Settings) -> list[str]:
+    """An object the job reads (model, labels) lies outside the pipeline's folders."""
+    if not value:
+        return []
+    try:
+        layout = bucket_layout(s.watched_prefix, s.output_prefix)
+    except ValueError:
+        return []  # reported by the layout check
+    why = {layout.watched: "an upload there starts the workflow",
+           layout.output: "the crawler reads that folder as the customers table",
+           layout.matches: "each run replaces that folder", layout.model: "each run replaces that folder",
+           layout.staging: "each run removes its work there", layout.scripts: "Pulumi owns that folder"}
+    for prefix, reason in why.items():
+        if value.startswith(prefix):
+            return [f"{key}: {_shown(value)} is inside {prefix!r} ({reason}); keep it in a folder of its own, "
+                    f"e.g. 'etl-ttt-demo/models/{value.rsplit('/', 1)[-1]}'"]
+    return []
+
+
 # (config keys a check reads, the check): a check is skipped when one of its keys is already wrong.
 _CHECKS: list[tuple[tuple[str, ...], Any]] = [
     (("watchedPrefix", "outputPrefix"), _layout),
@@ -329,6 +374,18 @@ _CHECKS: list[tuple[tuple[str, ...], Any]] = [
         s.kms_key_arn and not _KMS_KEY_ARN_RE.fullmatch(s.kms_key_arn)
         and f"kmsKeyArn: {_shown(s.kms_key_arn)} is not a KMS key ARN (arn:aws:kms:<region>:<account>:key/<key id>; "
             "an alias ARN can't be granted in IAM policies)")),
+    (("modelChoice", "modelObjectKey"), lambda s: _one(
+        s.model_choice == "object" and not s.model_object_key
+        and "modelObjectKey: required when modelChoice is 'object' (the key of a Splink model JSON in the "
+            "data bucket, e.g. 'etl-ttt-demo/models/splink_model.json')")),
+    (("modelChoice", "modelObjectKey"), lambda s: _one(
+        s.model_object_key and s.model_choice != "object"
+        and f"modelObjectKey: used only with modelChoice 'object' (modelChoice is {s.model_choice!r}, which "
+            "would ignore it); set modelChoice 'object' or remove modelObjectKey")),
+    (("modelObjectKey", "watchedPrefix", "outputPrefix"),
+     lambda s: _read_object("modelObjectKey", s.model_object_key, s)),
+    (("labelsObjectKey", "watchedPrefix", "outputPrefix"),
+     lambda s: _read_object("labelsObjectKey", s.labels_object_key, s)),
     (("jobExecutionClass", "jobWorkerType"), lambda s: _one(
         s.job_execution_class == "FLEX" and s.job_worker_type not in ("G.1X", "G.2X")
         and f"jobExecutionClass: FLEX runs only on G.1X and G.2X workers, not {s.job_worker_type}")),

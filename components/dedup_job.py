@@ -45,6 +45,11 @@ class DedupJobArgs:
     output_format: str
     dedup_mode: str
     """``incremental``: match each upload against the published matches and model (``layout.model``)."""
+    model_choice: str
+    """``auto``, ``retrain`` or ``object`` (``model_object_key``): the job's ``--model_source``."""
+    model_object_key: str
+    labels_object_key: str
+    """Optional labels CSV: each run scores itself on it (``--labels_uri``)."""
     worker_type: str
     workers: int
     timeout_minutes: int
@@ -91,6 +96,12 @@ class DedupJob(pulumi.ComponentResource):
             ),
         ]
 
+        model_source = (f"s3://{args.bucket}/{args.model_object_key}" if args.model_choice == "object"
+                        else args.model_choice)
+        # the job reads exactly these objects of the team's (a given model, labels), nothing around them
+        read_objects = [k for k in ((args.model_object_key if args.model_choice == "object" else ""),
+                                    args.labels_object_key) if k]
+
         log_names = pulumi.Output.from_input(keys.security_configuration).apply(
             lambda sc: contract.job_log_groups(args.role_name, sc)
         )
@@ -99,7 +110,8 @@ class DedupJob(pulumi.ComponentResource):
                     scripts_prefix=layout.scripts, staging_prefix=layout.staging,
                     publish_prefixes=[layout.output, layout.matches, layout.model],
                     # an incremental run reads back what the job published: the matches and the model
-                    read_published_prefixes=[layout.matches, layout.model] if args.dedup_mode == "incremental" else None),
+                    read_published_prefixes=[layout.matches, layout.model] if args.dedup_mode == "incremental" else None,
+                    read_objects=read_objects),
             log_groups=log_names,
             **keys.policy_keys(),
         )
@@ -135,6 +147,8 @@ class DedupJob(pulumi.ComponentResource):
                 job_engine=args.job_engine,
                 model_prefix=layout.model,
                 dedup_mode=args.dedup_mode,
+                model_source=model_source,
+                labels_uri=f"s3://{args.bucket}/{args.labels_object_key}" if args.labels_object_key else None,
             ),
             "--extra-py-files": s3_uri(contract.EXTRA_PY_FILES_ARCHIVE),
             "--enable-metrics": "true",

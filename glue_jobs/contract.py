@@ -68,6 +68,13 @@ DEDUP_MODES = ("replace", "incremental")
 MODEL_FILE = "splink_model.json"
 SUMMARY_FILE = "run_summary.json"
 JOB_ENGINES = ("auto", "duckdb", "spark")
+# Which model a run uses (``--model_source``), as the local command's flags choose it:
+# ``auto`` (an incremental run reuses the published model, a replace run trains),
+# ``retrain`` (always train: ``--retrain``), or ``s3://<the stack's bucket>/<key>.json``
+# (that model: ``--model FILE``). The stack setting is ``modelChoice`` (+ ``modelObjectKey``).
+MODEL_CHOICES = ("auto", "retrain", "object")
+# ``--labels_uri``: ``s3://<the stack's bucket>/<key>.csv`` (``--labels FILE``) or ``none``.
+NO_LABELS = "none"
 # ``auto`` deduplicates inputs up to this size with DuckDB on the Glue driver, larger
 # ones with Spark. Measured (README, "Which engine"): the 1,001,172-record generated
 # set is 128 MiB and peaked at 2 GiB with DuckDB on 2 cores; a G.1X driver has 16 GB
@@ -117,6 +124,27 @@ def prefix_problem(value: object) -> str | None:
     return None
 
 
+def object_key_problem(value: object, suffix: str) -> str | None:
+    """What is wrong with ``value`` as the key of an object in the stack's bucket that the job reads
+    (a model ``.json``, a labels ``.csv``), or ``None``. Its folder follows ``prefix_problem``; its
+    name the same characters; not a URI (the job reads the stack's bucket only)."""
+    text = str(value)
+    if text.startswith("s3://") or text.startswith("arn:"):
+        return (f"{shown(text)} is a URI; give the object's key in the stack's data bucket "
+                f"(e.g. 'etl-ttt-demo/models/splink_model{suffix}'): the job role reads only that bucket")
+    folder, _, name = text.rpartition("/")
+    if folder or text.startswith("/"):
+        problem = prefix_problem(folder + "/")
+        if problem:
+            return f"folder {problem}"
+    if not name.endswith(suffix) or name == suffix or not _SEGMENT.fullmatch(name):
+        return (f"{shown(text)} must name a {suffix} object: a file name of letters, digits and !_.'()=- "
+                f"ending in {suffix} (e.g. 'etl-ttt-demo/models/splink_model{suffix}')")
+    if len(text.encode()) > 1024:
+        return f"{len(text.encode())} bytes; S3 keys are at most 1,024"
+    return None
+
+
 def _require_prefix(name: str, value: str) -> str:
     problem = prefix_problem(value)
     if problem:
@@ -126,8 +154,13 @@ def _require_prefix(name: str, value: str) -> str:
 
 def job_arguments(*, output_bucket: str, output_prefix: str, matches_prefix: str,
                   staging_prefix: str, settings_uri: str, output_format: str,
-                  job_engine: str, dedup_mode: str, model_prefix: str | None = None) -> dict[str, str]:
-    """The Glue job's ``default_arguments`` (keys with their leading ``--``)."""
+                  job_engine: str, dedup_mode: str, model_prefix: str | None = None,
+                  model_source: str = "auto", labels_uri: str | None = None) -> dict[str, str]:
+    """The Glue job's ``default_arguments`` (keys with their leading ``--``).
+
+    ``model_source``: ``auto``, ``retrain`` or ``s3://<output_bucket>/<key>.json``;
+    ``labels_uri``: ``s3://<output_bucket>/<key>.csv`` or None (``--labels_uri`` left out).
+    """
     if not isinstance(output_bucket, str) or not _BUCKET.match(output_bucket) or ".." in output_bucket:
         raise ValueError(f"output_bucket must be an S3 bucket name (3-63 lowercase letters, "
                          f"digits, '.', '-'), got {output_bucket!r}")
@@ -153,6 +186,17 @@ def job_arguments(*, output_bucket: str, output_prefix: str, matches_prefix: str
         raise ValueError(f"dedup_mode must be one of {DEDUP_MODES}, got {dedup_mode!r}")
     if dedup_mode == "incremental" and model_prefix is None:
         raise ValueError("dedup_mode='incremental' needs a model_prefix (where the published model is kept)")
+    for name, value, suffix, plain in (("model_source", model_source, ".json", ("auto", "retrain")),
+                                       ("labels_uri", labels_uri, ".csv", (None,))):
+        if value in plain:
+            continue
+        problem = None
+        if not isinstance(value, str) or not value.startswith(f"s3://{output_bucket}/"):
+            problem = f"must be {' or '.join(map(str, plain))} or s3://{output_bucket}/<key>{suffix}"
+        else:
+            problem = object_key_problem(value.removeprefix(f"s3://{output_bucket}/"), suffix)
+        if problem:
+            raise ValueError(f"{name}: {shown(value)}: {problem}")
     args = {
         "--output_bucket": output_bucket,
         "--output_prefix": prefixes["output_prefix"],
@@ -165,7 +209,10 @@ def job_arguments(*, output_bucket: str, output_prefix: str, matches_prefix: str
         "--job-language": "python",
         "--additional-python-modules": ADDITIONAL_PYTHON_MODULES,
         "--dedup_mode": dedup_mode,
+        "--model_source": model_source,
     }
+    if labels_uri is not None:
+        args["--labels_uri"] = labels_uri
     if model_prefix is not None:
         args["--model_prefix"] = prefixes["model_prefix"]
     return args

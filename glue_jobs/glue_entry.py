@@ -11,6 +11,8 @@ zip). Arguments (see ``glue_jobs/contract.py``):
   [--source_key_encoding url]   the key as S3 event notifications write it (URL-encoded)
   [--dedup_mode replace|incremental] [--model_prefix]  incremental: match the upload against the
                                 published matches and model (``glue_jobs/incremental.py``)
+  [--model_source auto|retrain|s3://<bucket>/<key>.json]   which model (local: --retrain, --model FILE)
+  [--labels_uri s3://<bucket>/<key>.csv|none]   score the run on labels (local: --labels FILE)
   --JOB_NAME --JOB_RUN_ID       from Glue
 
 Engines: ``duckdb`` deduplicates on the Glue driver; ``spark`` on the cluster
@@ -33,7 +35,7 @@ from pathlib import Path
 
 REQUIRED = ["JOB_NAME", "JOB_RUN_ID", "output_bucket", "output_prefix", "matches_prefix", "staging_prefix",
             "settings_uri", "output_format", "job_engine", "source_bucket", "source_key"]
-OPTIONAL = ["source_key_encoding", "dedup_mode", "model_prefix"]
+OPTIONAL = ["source_key_encoding", "dedup_mode", "model_prefix", "model_source", "labels_uri"]
 
 
 def resolve_args(argv):
@@ -68,23 +70,23 @@ def load_settings(s3, uri: str):
     return parse_config(data, uri)
 
 
-def dedup_on_spark(glue, duck, cfg, table: str, source: str, checkpoint_uri: str):
-    """Splink on Spark; the result tables come back into ``duck`` for writing."""
-    from glue_jobs.dedup_core import SparkEngine, deduplicate
-    from glue_jobs.glue_io import from_spark, to_spark
+def spark_input(glue, duck, table: str, checkpoint_uri: str):
+    """The input as a Spark view, for Splink on Spark; returns (engine, view)."""
+    from glue_jobs.dedup_core import SparkEngine
+    from glue_jobs.glue_io import to_spark
 
     spark = glue.spark_session
     spark.sparkContext.setCheckpointDir(checkpoint_uri)
     to_spark(spark, duck, table, "input_raw_spark")
-    res = deduplicate(SparkEngine(spark), cfg, "input_raw_spark", source=source)
-    return res, {"deduplicated": from_spark(spark, duck, res.survivors_table, "spark_survivors"),
-                 "matches": from_spark(spark, duck, res.matches_table, "spark_matches")}
+    return SparkEngine(spark), "input_raw_spark"
 
 
-def dedup_on_driver(s3, duck, cfg, table: str, source: str, args: dict, workdir: Path):
-    """Replace or incremental run with DuckDB on the driver: (result, model JSON, run summary).
+def dedup(s3, duck, cfg, table: str, source: str, args: dict, workdir: Path, *, spark=None,
+          given=None, retrain: bool = False, labels=None):
+    """Replace or incremental run: (outcome, {set: DuckDB table}); the same ``runner.execute`` as a local run.
 
-    Incremental: the published matches and model are read back from S3 first.
+    Incremental (DuckDB on the driver): the published matches and model are read back from S3 first.
+    ``spark``: (SparkEngine, view) to run on; the result tables come back into ``duck`` for writing.
     """
     import glue_jobs.runner as runner
     from glue_jobs.published_s3 import read_model, read_published
@@ -92,11 +94,26 @@ def dedup_on_driver(s3, duck, cfg, table: str, source: str, args: dict, workdir:
     mode, published, saved = args.get("dedup_mode", "replace"), None, None
     if mode == runner.INCREMENTAL:
         published = read_published(s3, duck, args["output_bucket"], args["matches_prefix"], workdir)
-        saved = read_model(s3, args["output_bucket"], args["model_prefix"]) if published else None
-    choice = runner.ModelChoice.pick(given=None, published=saved, mode=mode, retrain=False)
-    outcome = runner.execute(duck, cfg, table, source=source, mode=mode, published_table=published,
-                             choice=choice, run_id=args["JOB_RUN_ID"])
-    return outcome.result, outcome.model_json, outcome.summary
+        saved = read_model(s3, args["output_bucket"], args["model_prefix"]) if published and not retrain \
+            and given is None else None
+    choice = runner.ModelChoice.pick(given=given, published=saved, mode=mode, retrain=retrain)
+    from glue_jobs.evaluate import LabelsError
+    from glue_jobs.validation import InputError
+
+    engine, view = spark or (duck, table)
+    try:
+        outcome = runner.execute(engine, cfg, view, source=source, mode=mode, published_table=published,
+                                 choice=choice, labels=labels, run_id=args["JOB_RUN_ID"],
+                                 labels_source=args.get("labels_uri", "labels"))
+    except LabelsError as e:  # a labelled id not in the output: the user's labels, not the job
+        raise InputError(str(e)) from None
+    res = outcome.result
+    if spark is None:
+        return outcome, {"deduplicated": res.survivors_table, "matches": res.matches_table}
+    from glue_jobs.glue_io import from_spark
+
+    return outcome, {"deduplicated": from_spark(engine.spark, duck, res.survivors_table, "spark_survivors"),
+                     "matches": from_spark(engine.spark, duck, res.matches_table, "spark_matches")}
 
 
 def run(args: dict, s3, glue) -> dict:
@@ -105,7 +122,7 @@ def run(args: dict, s3, glue) -> dict:
     from glue_jobs.dedup_core import MATCH_ID, DuckDBEngine
     from glue_jobs.glue_io import head_input, read_input, spark_checkpoint_uri, write_outputs
     from glue_jobs.publish import check_layout, cleanup, publish_all
-    from glue_jobs.published_s3 import stage_model
+    from glue_jobs.published_s3 import read_labels, read_model_source, stage_model
 
     t0 = time.time()
     cfg = load_settings(s3, args["settings_uri"])
@@ -123,15 +140,15 @@ def run(args: dict, s3, glue) -> dict:
     engine = "duckdb" if mode == "incremental" else choose_engine(args["job_engine"], head["ContentLength"])
     workdir = Path(tempfile.mkdtemp(prefix="dedup-"))
     try:  # from here on everything written goes under staging, removed in finally
+        # a team's model and labels first: a missing or malformed object ends the run before any work
+        given, retrain = read_model_source(s3, bucket, args.get("model_source", "auto"))
+        labels = read_labels(s3, bucket, args.get("labels_uri"), cfg.id_column, workdir)
         duck = DuckDBEngine()
         table = read_input(s3, duck, src_bucket, src_key, head["ETag"], cfg, workdir)       # read input
-        if engine == "spark":                                                               # dedup
-            res, tables = dedup_on_spark(glue, duck, cfg, table, source, spark_checkpoint_uri(bucket, staging))
-            model_json = res.linker.misc.save_model_to_json() if res.linker is not None else None
-            run_summary = {"mode": mode, "model": {"source": f"trained on this run's {res.records_in} records"}}
-        else:
-            res, model_json, run_summary = dedup_on_driver(s3, duck, cfg, table, source, args, workdir)
-            tables = {"deduplicated": res.survivors_table, "matches": res.matches_table}
+        spark = spark_input(glue, duck, table, spark_checkpoint_uri(bucket, staging)) if engine == "spark" else None
+        outcome, tables = dedup(s3, duck, cfg, table, source, args, workdir, spark=spark,  # dedup
+                                given=given, retrain=retrain, labels=labels)
+        res, model_json, run_summary = outcome.result, outcome.model_json, outcome.summary
         expected = getattr(res, "records_total", res.records_in)  # incremental: published + new
         n_matches = duck.scalar(f"SELECT count(*) FROM {tables['matches']}")
         n_ids = duck.scalar(f"SELECT count(DISTINCT {MATCH_ID}) FROM {tables['matches']}")
@@ -149,7 +166,7 @@ def run(args: dict, s3, glue) -> dict:
         shutil.rmtree(workdir, ignore_errors=True)
     summary = {**run_summary,
                "records_in": res.records_in, "clusters": res.clusters, "duplicates_removed": res.duplicates_removed,
-               "engine": engine, "input_bytes": head["ContentLength"], "prior": res.model.prior,
+               "engine": engine, "input_bytes": head["ContentLength"],
                "model_warnings": res.model.warnings[:20], "seconds": round(time.time() - t0, 1)}
     s3.put_object(Bucket=bucket, Key=run_summary_key(args["staging_prefix"], run_id),              # summary
                   Body=json.dumps(summary).encode(), ContentType="application/json")

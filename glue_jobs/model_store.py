@@ -29,6 +29,13 @@ from glue_jobs.validation import InputError
 
 MODEL_FILE = "splink_model.json"
 SUMMARY_FILE = "run_summary.json"
+# The job's own key in a saved model (Splink ignores it: ``fit_to_settings`` drops it before use):
+# ``prior_records``, the number of records its ``probability_two_random_records_match`` is for.
+METADATA = "etl_ttt_demo_job"
+# A rescaled prior never goes above this (Splink needs a probability below 1; a file of a few
+# records scored with a model of a large one would otherwise ask for more).
+PRIOR_CAP = 0.5
+PRIOR = "probability_two_random_records_match"
 
 
 class ModelError(InputError):
@@ -68,12 +75,39 @@ def fit_to_settings(model: dict, settings: dict, source: str) -> dict:
     if model.get("unique_id_column_name", "unique_id") != "unique_id":
         raise ModelError(f"{source}: unique_id_column_name must be 'unique_id', the job's standardised id")
     # the engine decides the dialect: a model trained on Spark (Glue) runs on DuckDB and back
-    kept = {k: v for k, v in model.items() if k not in ("sql_dialect", "linker_uid")}
+    kept = {k: v for k, v in model.items() if k not in ("sql_dialect", "linker_uid", METADATA)}
     return {**kept,
             "link_type": settings["link_type"],
             "blocking_rules_to_generate_predictions": settings["blocking_rules_to_generate_predictions"],
             "retain_matching_columns": False,
             "retain_intermediate_calculation_columns": False}
+
+
+def rescale_prior(model: dict, n_records: int) -> tuple[dict, dict]:
+    """The model with its prior rescaled to a set of ``n_records`` records, and what was done.
+
+    The prior (``probability_two_random_records_match``) was estimated on the
+    ``prior_records`` records it was trained on (the job's metadata in the model);
+    a customer has about as many duplicates in a larger set, so the number of
+    matching pairs grows with the records while the number of pairs grows with
+    their square: the chance that two random records match is about
+    ``prior * (prior_records - 1) / (n_records - 1)``. Scoring a set ten times
+    larger with the training prior would make every look-alike ten times likelier
+    a match. A model without the count (saved by an older job, or by Splink
+    directly) keeps its prior, and the summary says so.
+    """
+    prior = model.get(PRIOR)
+    meta = model.get(METADATA) if isinstance(model.get(METADATA), dict) else {}
+    n_for = meta.get("prior_records")
+    if n_records < 2:
+        return model, {"prior_used": prior, "rescaled": False, "note": "fewer than 2 records: no pair to score"}
+    if not isinstance(prior, (int, float)) or not isinstance(n_for, int) or n_for < 2:
+        return model, {"prior_used": prior, "rescaled": False,
+                       "note": "the model does not say how many records its prior was estimated on (saved by "
+                               "an older version of the job or by Splink itself): its prior is kept as it is"}
+    used = min(PRIOR_CAP, prior * (n_for - 1) / (n_records - 1))
+    return {**model, PRIOR: used}, {"prior_used": used, "rescaled": True, "model_prior": prior,
+                                    "model_prior_records": n_for, "records_scored": n_records}
 
 
 def _norm(sql: Any) -> str:
@@ -89,5 +123,5 @@ def describe(model: dict, source: str, **extra: Any) -> dict:
     """What the run summary says about the model: where it came from and its fingerprint
     (sha256 of the JSON as ``model_bytes`` writes it: a published model file's own bytes)."""
     return {"source": source, "sha256": hashlib.sha256(model_bytes(model)).hexdigest(),
-            "probability_two_random_records_match": model.get("probability_two_random_records_match"),
+            "probability_two_random_records_match": model.get(PRIOR),
             **extra}

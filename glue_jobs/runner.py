@@ -44,7 +44,8 @@ class RunOutcome:
 
 def execute(engine, cfg, input_table: str, *, source: str, mode: str = REPLACE,
             published_table: str | None = None, choice: ModelChoice | None = None,
-            labels=None, run_id: str = "", published_std: str | None = None) -> RunOutcome:
+            labels=None, run_id: str = "", published_std: str | None = None,
+            labels_source: str = "--labels") -> RunOutcome:
     """Run the job on ``input_table``; with ``mode=incremental`` and a ``published_table``, add to it.
 
     An incremental run with nothing published yet is a full run (and says so).
@@ -56,9 +57,16 @@ def execute(engine, cfg, input_table: str, *, source: str, mode: str = REPLACE,
     t0 = time.perf_counter()
     summary: dict[str, Any] = {"run_id": run_id, "input": source, "mode": mode}
     settings = model_mod.splink_settings(cfg)
-    loaded = None
-    if choice.model is not None:
-        loaded = model_store.fit_to_settings(choice.model, settings, choice.source)
+    prior: dict[str, Any] = {}
+
+    def fitted(n_records: int) -> dict:
+        """The chosen model for scoring ``n_records`` records: its prior rescaled (``model_store.rescale_prior``)."""
+        model, info = model_store.rescale_prior(choice.model, n_records)
+        prior.update(info)
+        return model_store.fit_to_settings(model, settings, choice.source)
+
+    if choice.model is not None:  # refuse a model of other settings before any work
+        model_store.fit_to_settings(choice.model, settings, choice.source)
 
     if mode == INCREMENTAL and published_table is not None:
         from glue_jobs.incremental import incremental_deduplicate
@@ -66,7 +74,8 @@ def execute(engine, cfg, input_table: str, *, source: str, mode: str = REPLACE,
         state: dict[str, Any] = {}
 
         def linker_for(std_all: str, n: int):
-            if loaded is not None:
+            if choice.model is not None:
+                loaded = fitted(n)  # scored against published + new records
                 linker = model_mod.load_linker(engine, std_all, loaded)
                 state["described"] = model_store.describe(choice.model, choice.source)
                 return linker, model_mod.ModelReport(prior=loaded.get("probability_two_random_records_match"))
@@ -89,6 +98,7 @@ def execute(engine, cfg, input_table: str, *, source: str, mode: str = REPLACE,
     else:
         if mode == INCREMENTAL:
             summary["note"] = "nothing published yet: a full run"
+        loaded = fitted(int(engine.scalar(f"SELECT count(*) FROM {input_table}"))) if choice.model is not None else None
         res = deduplicate(engine, cfg, input_table, source=source, model=loaded)
         linker = res.linker
         summary.update(records_in=res.records_in, records_total=res.records_in, clusters=res.clusters,
@@ -96,6 +106,8 @@ def execute(engine, cfg, input_table: str, *, source: str, mode: str = REPLACE,
         described = model_store.describe(choice.model, choice.source) if loaded is not None else None
 
     model_json = linker.misc.save_model_to_json() if linker is not None else None
+    if model_json is not None:  # what its prior is for: the next run rescales it to the records it scores
+        model_json[model_store.METADATA] = {"prior_records": summary["records_total"]}
     rep = res.model
     if described is None:
         if model_json is not None:
@@ -104,10 +116,12 @@ def execute(engine, cfg, input_table: str, *, source: str, mode: str = REPLACE,
             described = {"source": "none: no record pair agrees on a prior rule, no duplicates assumed"}
     summary["model"] = {**described, "warnings": list(getattr(rep, "warnings", []))[:20]}
     summary["prior"] = getattr(rep, "prior", None)
+    if prior:
+        summary["prior_rescaling"] = prior
     if labels is not None:
         from glue_jobs.evaluate import score_labels
 
-        scores = score_labels(_ids_and_match_ids(engine, cfg, res.matches_table), labels, source="--labels")
+        scores = score_labels(_ids_and_match_ids(engine, cfg, res.matches_table), labels, source=labels_source)
         summary["labels"] = scores.as_dict()
     timings = {**getattr(rep, "timings", {}), **getattr(res, "timings", {})}
     summary["timings"] = {k: round(v, 2) for k, v in timings.items()}

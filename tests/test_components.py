@@ -39,7 +39,7 @@ def _job(n):
     return DedupJob(
         n,
         DedupJobArgs(f"job-{n}", f"role-{n}", ARNS, "bucket-x", LAYOUT, KEYS, job_engine="auto", output_format="csv", dedup_mode="replace",
-                     worker_type="G.1X", workers=2, timeout_minutes=60, max_concurrent_runs=1,
+                     model_choice="auto", model_object_key="", labels_object_key="", worker_type="G.1X", workers=2, timeout_minutes=60, max_concurrent_runs=1,
                      execution_class="STANDARD", log_retention_days=30),
     )
 

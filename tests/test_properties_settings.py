@@ -33,6 +33,7 @@ FRAGMENTS = [
     "sse-kms", "sse-s3", "true", "false", "yes", "30", "14", "0", "-1", "299", "1_0", "\uff11", "1e3",
     "class-trail", "my--trail", "$(id);x", "ops@example.com", "ops@example.com\nBcc: a@b.c", "customers",
     "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab", "select", "x" * 300,
+    "object", "retrain", "m/model.json", "m.json", "etl/out-model/m.json", "labels/l.csv", "s3://b/m.json",
 ]
 values = st.one_of(
     st.sampled_from(FRAGMENTS),
@@ -59,11 +60,18 @@ def _assert_aws_accepts(s: Settings) -> None:
     job_arguments(output_bucket="etl-ttt-demo-bucket", output_prefix=layout.output,
                   matches_prefix=layout.matches, staging_prefix=layout.staging,
                   settings_uri="s3://etl-ttt-demo-bucket/_pipeline/scripts/s.json",
-                  output_format=s.output_format, job_engine=s.job_engine, dedup_mode=s.dedup_mode)
+                  output_format=s.output_format, job_engine=s.job_engine, dedup_mode=s.dedup_mode,
+                  model_prefix=layout.model,
+                  model_source=f"s3://etl-ttt-demo-bucket/{s.model_object_key}" if s.model_choice == "object"
+                  else s.model_choice,
+                  labels_uri=f"s3://etl-ttt-demo-bucket/{s.labels_object_key}" if s.labels_object_key else None)
+    team_objects = [k for k in (s.model_object_key, s.labels_object_key) if k]
+    for key in team_objects:  # outside every folder the pipeline writes or watches
+        assert not key.startswith(tuple([layout.watched, *layout.written_by_pipeline()])), key
     policy = glue_job_policy(Arns("aws", "eu-west-1", "123456789012"), bucket="etl-ttt-demo-bucket",
                              input_prefix=layout.watched, scripts_prefix=layout.scripts,
                              staging_prefix=layout.staging, publish_prefixes=[layout.output, layout.matches],
-                             log_groups=["/aws-glue/jobs-x"])
+                             log_groups=["/aws-glue/jobs-x"], read_objects=team_objects)
     for statement in policy["Statement"]:  # the S3 grants: a wildcard only as the last character
         resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
         for arn in resources:
@@ -107,5 +115,5 @@ def test_one_more_bad_value_never_hides_the_others(doc, key, bad):
     # a cross-key check may drop out when one of its keys goes wrong; single-key problems stay
     single = {p for p in before if not any(p.startswith(f"{k}:") for k in ("outputPrefix", "trailMode",
               "sharedTrailName", "kmsKeyArn", "jobExecutionClass", "jobWorkers",
-              "trailKmsEncryption"))}
+              "trailKmsEncryption", "modelObjectKey", "labelsObjectKey"))}
     assert single <= after

@@ -86,6 +86,26 @@ def test_dev_stack_config_is_valid():
         ({"jobWorkerType": "G.2X", "jobWorkers": "200"}, "jobWorkers", "at most 149"),
         ({"encryption": "sse-kms", "kmsKeyArn": "arn:aws:kms:eu-west-1:123456789012:key/*"}, "kmsKeyArn", "KMS key ARN"),
         ({"triggerRetryAttempts": "186"}, "triggerRetryAttempts", "0 to 185"),
+        # issue 11: the model and labels objects the job reads (Glue parity of --model / --labels)
+        ({"modelChoice": "latest"}, "modelChoice", "auto, retrain, object"),
+        ({"modelChoice": "object"}, "modelObjectKey", "required when modelChoice is 'object'"),
+        ({"modelObjectKey": "etl-ttt-demo/models/m.json"}, "modelObjectKey", "only with modelChoice 'object'"),
+        ({"modelChoice": "object", "modelObjectKey": "s3://other-bucket/m.json"}, "modelObjectKey",
+         "reads only that bucket"),
+        ({"modelChoice": "object", "modelObjectKey": "etl-ttt-demo/models/*.json"}, "modelObjectKey", ".json object"),
+        ({"modelChoice": "object", "modelObjectKey": "etl-ttt-demo//m.json"}, "modelObjectKey", "single '/'"),
+        ({"modelChoice": "object", "modelObjectKey": "etl-ttt-demo/../m.json"}, "modelObjectKey", "'..'"),
+        ({"modelChoice": "object", "modelObjectKey": "/m.json"}, "modelObjectKey", "starts with '/'"),
+        ({"modelChoice": "object", "modelObjectKey": "etl-ttt-demo/models/m.csv"}, "modelObjectKey", "ending in .json"),
+        ({"modelChoice": "object", "modelObjectKey": "etl-ttt-demo/output/data_analytics_team_folder/"
+          "top-customers-model/splink_model-jr_1.json"}, "modelObjectKey", "each run replaces that folder"),
+        ({"labelsObjectKey": "etl-ttt-demo/data_analytics_team_folder/labels.csv"}, "labelsObjectKey",
+         "starts the workflow"),
+        ({"labelsObjectKey": "etl-ttt-demo/output/data_analytics_team_folder/top-customers/l.csv"},
+         "labelsObjectKey", "crawler reads"),
+        ({"labelsObjectKey": "_pipeline/scripts/labels.csv"}, "labelsObjectKey", "Pulumi owns"),
+        ({"labelsObjectKey": "etl-ttt-demo/labels/labels.json"}, "labelsObjectKey", "ending in .csv"),
+        ({"labelsObjectKey": "etl-ttt-demo/lab?els/labels.csv"}, "labelsObjectKey", "'?' not allowed"),
     ],
 )
 def test_bad_value_names_the_key_and_the_accepted_form(raw, key, hint):
@@ -123,6 +143,9 @@ def test_a_check_across_keys_is_skipped_when_one_of_its_keys_is_wrong():
     {"trailMode": "shared", "sharedTrailName": "etl-ttt-demo-class-trail"},
     {"trailMode": "shared", "sharedTrailName": "arn:aws:cloudtrail:eu-west-1:123456789012:trail/class.trail_1"},
     {"watchedPrefix": "team(a)/uploads=1/"},
+    {"modelChoice": "object", "modelObjectKey": "etl-ttt-demo/models/splink_model.json",
+     "labelsObjectKey": "etl-ttt-demo/labels/customers_truth.csv"},
+    {"modelChoice": "retrain"}, {"labelsObjectKey": "labels.csv"},
     {"encryption": "sse-kms", "kmsKeyArn": "arn:aws:kms:eu-west-1:123456789012:key/mrk-0123456789abcdef0123456789abcdef"},
 ])
 def test_values_aws_accepts_are_accepted(good):
@@ -139,6 +162,12 @@ def test_bad_config_stops_before_the_first_resource(monkeypatch):
     assert seen == []
     # Pulumi's "clean exit" error: the message without the program's traceback
     assert isinstance(error.value, pulumi.RunError), type(error.value)
+
+
+def test_a_bad_model_key_stops_the_preview_naming_the_key():
+    """What ``pulumi preview`` shows: the program stops reading its settings, the key named."""
+    with pytest.raises(pulumi.RunError, match=r"modelObjectKey: .*s3://elsewhere/m\.json"):
+        render_stack({**stack_config("dev"), "modelChoice": "object", "modelObjectKey": "s3://elsewhere/m.json"})
 
 
 def test_settings_fields_have_plain_types():
