@@ -40,6 +40,7 @@ CORE_MODULE_FILES = [
     "glue_jobs/__init__.py",
     "glue_jobs/config.py",
     "glue_jobs/validation.py",
+    "glue_jobs/columns.py",
     "glue_jobs/engines.py",
     "glue_jobs/standardise.py",
     "glue_jobs/name_variants.py",

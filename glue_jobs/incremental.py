@@ -39,6 +39,8 @@ MATCH_ID, CONFIDENCE = "match_id", "match_confidence"
 # the standardised published records, kept next to the model (locally) for the next incremental run
 STD_CACHE, STD_CACHE_INFO = "standardised.parquet", "standardised.json"
 PUBLISHED_COLUMNS = (MATCH_ID, CONFIDENCE)
+MATCHES_INTERNAL, SURVIVORS_INTERNAL = "__incr_matches_internal", "__incr_survivors_internal"
+INTERNAL_MATCH_ID, INTERNAL_CONFIDENCE = "__incr_match_id", "__incr_match_confidence"
 
 
 @dataclass
@@ -171,23 +173,32 @@ def incremental_deduplicate(engine, cfg, new_table: str, published_table: str, *
     survivors tables of the job (every record, one survivor per match_id).
     """
     import glue_jobs.pipeline as core
+    from glue_jobs.columns import generated_names, original_names, renamed_view
     from glue_jobs.standardise import create_standardised
+    from glue_jobs.validation import check_column_names
 
     t0 = time.perf_counter()
     timings: dict[str, float] = {}
+    check_column_names(engine.columns(new_table), source)
     n_new = core.check_records(engine, cfg, new_table, source)
     cols = check_layout(engine, cfg, new_table, published_table, source)
     n_old = int(engine.scalar(f"SELECT count(*) FROM {published_table}"))
-    q = engine.quote(cfg.id_column)
-    create_standardised(engine, cfg, new_table, "__incr_std_new")
-    cached = bool(published_std and _cache_matches(engine, published_std, published_table, q))
+    # the SQL below never sees the input's column names (as a full run): generated names in the
+    # published order, the input's names back only in the two output views
+    internal = generated_names(cols)
+    icfg, icols = cfg.renamed(internal), list(internal.values())
+    renamed_view(engine, new_table, "__incr_new_in", internal)
+    renamed_view(engine, published_table, "__incr_pub_in", internal, keep=PUBLISHED_COLUMNS)
+    q = icfg.id_column
+    create_standardised(engine, icfg, "__incr_new_in", "__incr_std_new")
+    cached = bool(published_std and _cache_matches(engine, published_std, "__incr_pub_in", q))
     if cached:  # the previous run's standardised records: the same ids, the same standardisation
         engine.view("__incr_std_old", f"SELECT * FROM {published_std}")
     else:
-        create_standardised(engine, cfg, published_table, "__incr_std_old")
+        create_standardised(engine, icfg, "__incr_pub_in", "__incr_std_old")
     engine.view("__incr_std_all", "SELECT * FROM __incr_std_old UNION ALL SELECT * FROM __incr_std_new")
     engine.view("__incr_pub_ids", f"""SELECT CAST({q} AS STRING) AS unique_id, {MATCH_ID},
-        CAST({CONFIDENCE} AS DOUBLE) AS c_old FROM {published_table}""")
+        CAST({CONFIDENCE} AS DOUBLE) AS c_old FROM __incr_pub_in""")
     timings["standardise"] = time.perf_counter() - t0
 
     linker, report = linker_for("__incr_std_all", n_old + n_new)
@@ -228,15 +239,20 @@ def incremental_deduplicate(engine, cfg, new_table: str, published_table: str, *
         FROM __incr_pub_ids o LEFT JOIN __incr_conf c ON o.unique_id = c.unique_id
         UNION ALL SELECT c.unique_id, c.match_id, c.{CONFIDENCE} FROM __incr_conf c
         JOIN __incr_assign a ON c.unique_id = a.unique_id""")
-    plain = ", ".join(engine.quote(c) for c in cols)
-    qcols = lambda a: ", ".join(f"{a}.{engine.quote(c)}" for c in cols)  # noqa: E731
-    engine.create(core.MATCHES_TABLE, f"""
-        SELECT {qcols('p')}, p.{MATCH_ID}, coalesce(c.{CONFIDENCE}, CAST(p.{CONFIDENCE} AS DOUBLE)) AS {CONFIDENCE}
-        FROM {published_table} p LEFT JOIN __incr_conf c ON CAST(p.{q} AS STRING) = c.unique_id
+    plain = ", ".join(icols)
+    qcols = lambda a: ", ".join(f"{a}.{c}" for c in icols)  # noqa: E731
+    engine.create(MATCHES_INTERNAL, f"""
+        SELECT {qcols('p')}, p.{MATCH_ID} AS {INTERNAL_MATCH_ID},
+               coalesce(c.{CONFIDENCE}, CAST(p.{CONFIDENCE} AS DOUBLE)) AS {INTERNAL_CONFIDENCE}
+        FROM __incr_pub_in p LEFT JOIN __incr_conf c ON CAST(p.{q} AS STRING) = c.unique_id
         UNION ALL
         SELECT {qcols('n')}, c.{MATCH_ID}, c.{CONFIDENCE}
-        FROM (SELECT {plain} FROM {new_table}) n JOIN __incr_conf c ON CAST(n.{q} AS STRING) = c.unique_id""")
-    engine.create(core.SURVIVORS_TABLE, core.survivors_sql(engine, cfg, cols, core.MATCHES_TABLE))
+        FROM (SELECT {plain} FROM __incr_new_in) n JOIN __incr_conf c ON CAST(n.{q} AS STRING) = c.unique_id""")
+    engine.create(SURVIVORS_INTERNAL, core.survivors_sql(engine, icfg, icols, MATCHES_INTERNAL, INTERNAL_MATCH_ID))
+    back = original_names(engine, internal)
+    engine.view(core.MATCHES_TABLE, f"SELECT {back}, {INTERNAL_MATCH_ID} AS {MATCH_ID}, "
+                f"{INTERNAL_CONFIDENCE} AS {CONFIDENCE} FROM {MATCHES_INTERNAL}")
+    engine.view(core.SURVIVORS_TABLE, f"SELECT {back} FROM {SURVIVORS_INTERNAL}")
     n_clusters = int(engine.scalar(f"SELECT count(*) FROM {core.SURVIVORS_TABLE}"))
     joined, new_clusters = engine.rows(
         "SELECT sum(CASE WHEN joined THEN 1 ELSE 0 END), count(DISTINCT CASE WHEN NOT joined "
@@ -255,7 +271,8 @@ def incremental_deduplicate(engine, cfg, new_table: str, published_table: str, *
 
 
 def _cache_matches(engine, std: str, published: str, q: str) -> bool:
-    """The cached standardised records are exactly the published ones (count and an id checksum)."""
+    """The cached standardised records are exactly the published ones (count and an id checksum);
+    ``q``: the id column of ``published``."""
     if engine.columns(std) != engine.columns("__incr_std_new"):
         return False
     a = engine.row(f"SELECT count(*), sum(hash(unique_id)) FROM {std}")
