@@ -24,6 +24,10 @@ Per run, the workflow adds ``--source_bucket`` and ``--source_key``; Glue adds
 under ``model_prefix``, run-scoped work under ``staging_prefix/<run id>/``; the
 prefixes never contain one another. ``--dedup_mode incremental`` matches the
 upload against the published matches and model instead of replacing them.
+``--model_source`` (``auto`` | ``retrain`` | ``s3://<bucket>/<key>.json``) and
+``--labels_uri`` (``s3://<bucket>/<key>.csv`` | ``none``) are the local command's
+``--retrain`` / ``--model FILE`` / ``--labels FILE``; the objects must be in
+``output_bucket`` (``object_key_problem`` for their keys).
 """
 from __future__ import annotations
 
