@@ -30,6 +30,18 @@ class BucketLayout:
     def written_by_pipeline(self) -> list[str]:
         return [self.output, self.matches, self.model, self.staging, self.scripts]
 
+    def reserved_problem(self, key: str) -> str | None:
+        """Why an object the team keeps for the job (a model, labels) can't be ``key``, or None."""
+        why = {self.watched: "an upload there starts the workflow",
+               self.output: "the crawler reads that folder as the customers table",
+               self.matches: "each run replaces that folder", self.model: "each run replaces that folder",
+               self.staging: "each run removes its work there", self.scripts: "Pulumi owns that folder"}
+        for prefix, reason in why.items():
+            if key.startswith(prefix):
+                return (f"{key!r} is inside {prefix!r} ({reason}); keep it in a folder of its own, "
+                        f"e.g. 'etl-ttt-demo/models/{key.rsplit('/', 1)[-1]}'")
+        return None
+
 
 def bucket_layout(watched_prefix: str, output_prefix: str) -> BucketLayout:
     base = output_prefix.rstrip("/")

@@ -19,14 +19,8 @@ from typing import Any, Mapping
 
 from builders import names
 from builders.layout import bucket_layout
-from glue_jobs.contract import (
-    DEDUP_MODES,
-    JOB_ENGINES,
-    MODEL_CHOICES,
-    OUTPUT_FORMATS,
-    object_key_problem,
-    prefix_problem,
-)
+from glue_jobs import contract as _contract
+from glue_jobs.contract import DEDUP_MODES, JOB_ENGINES, MODEL_CHOICES, OUTPUT_FORMATS, prefix_problem
 from glue_jobs.contract import shown as _shown
 
 TRIGGER_SOURCES = ("cloudtrail", "s3-eventbridge")
@@ -168,12 +162,9 @@ _OBJECT_SUFFIX = {"model_object_key": ".json", "labels_object_key": ".csv"}
 
 
 def _as_object_key(key: str, raw: Any, suffix: str, problems: list[str]) -> str | None:
-    text = str(raw)
-    problem = object_key_problem(text, suffix) if text else None
-    if problem:
-        problems.append(f"{key}: {problem}")
-        return None
-    return text
+    problem = _contract.object_key_problem(str(raw), suffix) if str(raw) else None
+    problems.extend([f"{key}: {problem}"] if problem else [])
+    return None if problem else str(raw)
 
 
 def tag_value_problem(value: str) -> str | None:
@@ -317,21 +308,11 @@ def _glue_name(key: str, value: str) -> list[str]:
 
 def _read_object(key: str, value: str, s: Settings) -> list[str]:
     """An object the job reads (model, labels) lies outside the pipeline's folders."""
-    if not value:
-        return []
     try:
-        layout = bucket_layout(s.watched_prefix, s.output_prefix)
+        problem = value and bucket_layout(s.watched_prefix, s.output_prefix).reserved_problem(value)
     except ValueError:
         return []  # reported by the layout check
-    why = {layout.watched: "an upload there starts the workflow",
-           layout.output: "the crawler reads that folder as the customers table",
-           layout.matches: "each run replaces that folder", layout.model: "each run replaces that folder",
-           layout.staging: "each run removes its work there", layout.scripts: "Pulumi owns that folder"}
-    for prefix, reason in why.items():
-        if value.startswith(prefix):
-            return [f"{key}: {_shown(value)} is inside {prefix!r} ({reason}); keep it in a folder of its own, "
-                    f"e.g. 'etl-ttt-demo/models/{value.rsplit('/', 1)[-1]}'"]
-    return []
+    return [f"{key}: {problem}"] if problem else []
 
 
 # (config keys a check reads, the check): a check is skipped when one of its keys is already wrong.
@@ -374,14 +355,10 @@ _CHECKS: list[tuple[tuple[str, ...], Any]] = [
         s.kms_key_arn and not _KMS_KEY_ARN_RE.fullmatch(s.kms_key_arn)
         and f"kmsKeyArn: {_shown(s.kms_key_arn)} is not a KMS key ARN (arn:aws:kms:<region>:<account>:key/<key id>; "
             "an alias ARN can't be granted in IAM policies)")),
-    (("modelChoice", "modelObjectKey"), lambda s: _one(
-        s.model_choice == "object" and not s.model_object_key
-        and "modelObjectKey: required when modelChoice is 'object' (the key of a Splink model JSON in the "
-            "data bucket, e.g. 'etl-ttt-demo/models/splink_model.json')")),
-    (("modelChoice", "modelObjectKey"), lambda s: _one(
-        s.model_object_key and s.model_choice != "object"
-        and f"modelObjectKey: used only with modelChoice 'object' (modelChoice is {s.model_choice!r}, which "
-            "would ignore it); set modelChoice 'object' or remove modelObjectKey")),
+    (("modelChoice", "modelObjectKey"), lambda s: _one(s.model_choice == "object" and not s.model_object_key and (
+        "modelObjectKey: required when modelChoice is 'object' (a Splink model JSON's key in the data bucket)"))),
+    (("modelChoice", "modelObjectKey"), lambda s: _one(s.model_object_key and s.model_choice != "object" and (
+        f"modelObjectKey: used only with modelChoice 'object' (not {s.model_choice!r}, which would ignore it)"))),
     (("modelObjectKey", "watchedPrefix", "outputPrefix"),
      lambda s: _read_object("modelObjectKey", s.model_object_key, s)),
     (("labelsObjectKey", "watchedPrefix", "outputPrefix"),
