@@ -149,6 +149,8 @@ class DedupJob(pulumi.ComponentResource):
                 dedup_mode=args.dedup_mode,
                 model_source=model_source,
                 labels_uri=f"s3://{args.bucket}/{args.labels_object_key}" if args.labels_object_key else None,
+                incremental_max_records=contract.incremental_max_records(args.worker_type)
+                if args.dedup_mode == "incremental" else None,
             ),
             "--extra-py-files": s3_uri(contract.EXTRA_PY_FILES_ARCHIVE),
             "--enable-metrics": "true",

@@ -86,6 +86,13 @@ NO_LABELS = "none"
 # and 4 vCPU. 256 MiB (about 2 million such records) keeps DuckDB's peak near a
 # quarter of the driver's memory.
 DUCKDB_MAX_INPUT_BYTES = 256 * 1024 * 1024
+# An incremental run adds an upload to the published set on the driver's DuckDB whatever
+# ``job_engine`` says. Measured (README, "Incremental runs on Glue: how large"): peak memory
+# 1.84 GiB at 1.2 million published + new records and 3.45 GiB at 2.2 million (about 1.6 GiB
+# per million); 2.5 million keeps the peak near 4 GiB, a quarter of a G.1X driver's 16 GB
+# (the rule ``DUCKDB_MAX_INPUT_BYTES`` follows: a 2-million-record full run peaked at 3.96 GiB).
+INCREMENTAL_MAX_RECORDS_PER_16_GB = 2_500_000
+DRIVER_MEMORY_GB = {"G.1X": 16, "G.2X": 32, "G.4X": 64, "G.8X": 128}
 # arguments the workflow / Glue pass per run (not defaults)
 RUN_ARGUMENTS = ("--source_bucket", "--source_key", "--source_key_encoding", "--JOB_RUN_ID")
 # How the workflow's --source_key is written: as CloudTrail logs it ("none"), or
@@ -160,7 +167,8 @@ def _require_prefix(name: str, value: str) -> str:
 def job_arguments(*, output_bucket: str, output_prefix: str, matches_prefix: str,
                   staging_prefix: str, settings_uri: str, output_format: str,
                   job_engine: str, dedup_mode: str, model_prefix: str | None = None,
-                  model_source: str = "auto", labels_uri: str | None = None) -> dict[str, str]:
+                  model_source: str = "auto", labels_uri: str | None = None,
+                  incremental_max_records: int | None = None) -> dict[str, str]:
     """The Glue job's ``default_arguments`` (keys with their leading ``--``).
 
     ``model_source``: ``auto``, ``retrain`` or ``s3://<output_bucket>/<key>.json``;
@@ -218,6 +226,10 @@ def job_arguments(*, output_bucket: str, output_prefix: str, matches_prefix: str
     }
     if labels_uri is not None:
         args["--labels_uri"] = labels_uri
+    if incremental_max_records is not None:
+        if not isinstance(incremental_max_records, int) or incremental_max_records < 1:
+            raise ValueError(f"incremental_max_records must be a positive whole number, got {incremental_max_records!r}")
+        args["--incremental_max_records"] = str(incremental_max_records)
     if model_prefix is not None:
         args["--model_prefix"] = prefixes["model_prefix"]
     return args
@@ -242,6 +254,11 @@ def run_summary_key(staging_prefix: str, job_run_id: str) -> str:
     """``<staging_prefix>summaries/<job run id>.json``: the run's summary, written after publishing
     (``records_in``, ``clusters``, ``duplicates_removed``, ...); the workflow's completion event reads it."""
     return f"{staging_prefix}{RUN_SUMMARY_FOLDER}{job_run_id}.json"
+
+
+def incremental_max_records(worker_type: str) -> int:
+    """Published + new records an incremental run may hold on the driver of ``worker_type``."""
+    return INCREMENTAL_MAX_RECORDS_PER_16_GB * DRIVER_MEMORY_GB[worker_type] // 16
 
 
 def choose_engine(job_engine: str, input_bytes: int) -> str:

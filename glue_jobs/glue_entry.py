@@ -13,6 +13,8 @@ zip). Arguments (see ``glue_jobs/contract.py``):
                                 published matches and model (``glue_jobs/incremental.py``)
   [--model_source auto|retrain|s3://<bucket>/<key>.json]   which model (local: --retrain, --model FILE)
   [--labels_uri s3://<bucket>/<key>.csv|none]   score the run on labels (local: --labels FILE)
+  [--incremental_max_records N]  an incremental run holding more published + new records is refused
+                                (the driver's memory; ``contract.incremental_max_records``)
   --JOB_NAME --JOB_RUN_ID       from Glue
 
 Engines: ``duckdb`` deduplicates on the Glue driver; ``spark`` on the cluster
@@ -35,7 +37,8 @@ from pathlib import Path
 
 REQUIRED = ["JOB_NAME", "JOB_RUN_ID", "output_bucket", "output_prefix", "matches_prefix", "staging_prefix",
             "settings_uri", "output_format", "job_engine", "source_bucket", "source_key"]
-OPTIONAL = ["source_key_encoding", "dedup_mode", "model_prefix", "model_source", "labels_uri"]
+OPTIONAL = ["source_key_encoding", "dedup_mode", "model_prefix", "model_source", "labels_uri",
+            "incremental_max_records"]
 
 
 def resolve_args(argv):
@@ -81,6 +84,23 @@ def spark_input(glue, duck, table: str, checkpoint_uri: str):
     return SparkEngine(spark), "input_raw_spark"
 
 
+def check_incremental_size(duck, published: str, table: str, limit_arg: str, source: str) -> None:
+    """Refuse an incremental run the driver's memory may not hold (before any matching)."""
+    from glue_jobs.validation import InputError
+
+    if not limit_arg.isdigit() or int(limit_arg) < 1:
+        raise InputError(f"--incremental_max_records {limit_arg!r}: not a positive whole number of records")
+    limit = int(limit_arg)
+    n_old, n_new = duck.scalar(f"SELECT count(*) FROM {published}"), duck.scalar(f"SELECT count(*) FROM {table}")
+    if n_old + n_new > limit:
+        raise InputError(
+            f"{source}: an incremental run would add {n_new} records to the {n_old} published ones, "
+            f"{n_old + n_new} in all on the Glue driver's DuckDB; this job's workers hold at most {limit} "
+            "(--incremental_max_records, from jobWorkerType: README 'Incremental runs on Glue: how large'). "
+            "Nothing was published. Use a larger jobWorkerType, or dedupMode replace with the whole set "
+            "(jobEngine spark runs it on the cluster)")
+
+
 def dedup(s3, duck, cfg, table: str, source: str, args: dict, workdir: Path, *, spark=None,
           given=None, retrain: bool = False, labels=None):
     """Replace or incremental run: (outcome, {set: DuckDB table}); the same ``runner.execute`` as a local run.
@@ -94,6 +114,8 @@ def dedup(s3, duck, cfg, table: str, source: str, args: dict, workdir: Path, *, 
     mode, published, saved = args.get("dedup_mode", "replace"), None, None
     if mode == runner.INCREMENTAL:
         published = read_published(s3, duck, args["output_bucket"], args["matches_prefix"], workdir)
+        if published and args.get("incremental_max_records"):
+            check_incremental_size(duck, published, table, args["incremental_max_records"], source)
         saved = read_model(s3, args["output_bucket"], args["model_prefix"]) if published and not retrain \
             and given is None else None
     choice = runner.ModelChoice.pick(given=given, published=saved, mode=mode, retrain=retrain)

@@ -117,3 +117,42 @@ def test_only_an_incremental_stack_may_read_back_what_it_published(dev_stack, in
     [grant] = read_back(incremental_stack)
     assert grant["Action"] == "s3:GetObject" or grant["Action"] == ["s3:GetObject"]
     assert all(r.endswith(("-matches/*", "-model/*")) for r in grant["Resource"])
+
+
+def test_an_incremental_run_larger_than_the_driver_holds_is_refused(world, incremental_stack):
+    """``--incremental_max_records`` (from jobWorkerType) bounds published + new records; beyond it the
+    run ends with InputError and nothing is published."""
+    from glue_jobs import contract
+
+    assert world.defaults["--incremental_max_records"] == str(contract.incremental_max_records("G.1X"))
+    df = pd.read_csv(SAMPLE, dtype=str, keep_default_na=False)
+    batch = df.sample(frac=0.1, random_state=8)
+    base = df.drop(batch.index)
+    up = "etl-ttt-demo/data_analytics_team_folder/"
+    world.s3.put_object(Bucket=world.bucket, Key=up + "base.csv", Body=base.to_csv(index=False).encode())
+    world.s3.put_object(Bucket=world.bucket, Key=up + "batch.csv", Body=batch.to_csv(index=False).encode())
+    glue_entry.main(_argv(world, up + "base.csv", "jr_base", "replace"))
+    before = _published(world)
+    for limit, match in ((str(len(df) - 1), f"{len(df)} in all on the Glue driver's DuckDB; this job's workers "
+                          f"hold at most {len(df) - 1}"), ("many", "not a positive whole number")):
+        argv = _argv(world, up + "batch.csv", "jr_big", "incremental")
+        argv[argv.index("--incremental_max_records") + 1] = limit
+        with pytest.raises(InputError, match=match):
+            glue_entry.main(argv)
+        assert _published(world) == before, "nothing published"
+    argv = _argv(world, up + "batch.csv", "jr_fits", "incremental")
+    argv[argv.index("--incremental_max_records") + 1] = str(len(df))
+    glue_entry.main(argv)
+    _check_no_customer_lost(world, set(df[ID]))
+    assert world.denied() == []
+
+
+def test_the_limit_follows_the_driver_memory_of_the_worker_type():
+    from glue_jobs import contract
+
+    g1 = contract.incremental_max_records("G.1X")
+    assert [contract.incremental_max_records(w) for w in ("G.2X", "G.4X", "G.8X")] == [2 * g1, 4 * g1, 8 * g1]
+    replace = render_stack({**stack_config("dev"), "jobWorkerType": "G.2X"})
+    assert "--incremental_max_records" not in replace.one("aws:glue/job:Job").inputs["defaultArguments"]
+    bigger = render_stack({**stack_config("dev"), "dedupMode": "incremental", "jobWorkerType": "G.2X"})
+    assert bigger.one("aws:glue/job:Job").inputs["defaultArguments"]["--incremental_max_records"] == str(2 * g1)
