@@ -109,7 +109,9 @@ def dedup(s3, duck, cfg, table: str, source: str, args: dict, workdir: Path, *, 
     ``spark``: (SparkEngine, view) to run on; the result tables come back into ``duck`` for writing.
     """
     import glue_jobs.runner as runner
+    from glue_jobs.evaluate import LabelsError
     from glue_jobs.published_s3 import read_model, read_published
+    from glue_jobs.validation import InputError
 
     mode, published, saved = args.get("dedup_mode", "replace"), None, None
     if mode == runner.INCREMENTAL:
@@ -119,9 +121,6 @@ def dedup(s3, duck, cfg, table: str, source: str, args: dict, workdir: Path, *, 
         saved = read_model(s3, args["output_bucket"], args["model_prefix"]) if published and not retrain \
             and given is None else None
     choice = runner.ModelChoice.pick(given=given, published=saved, mode=mode, retrain=retrain)
-    from glue_jobs.evaluate import LabelsError
-    from glue_jobs.validation import InputError
-
     engine, view = spark or (duck, table)
     try:
         outcome = runner.execute(engine, cfg, view, source=source, mode=mode, published_table=published,
