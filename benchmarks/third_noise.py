@@ -159,7 +159,9 @@ class Noise:
     def email_other_provider(self, r):
         user, _, domain = r["c_email_address"].partition("@")
         domains = [d for d in tp.PROVIDERS[r["locale"]] if d not in ("*", domain.lower())]
-        r["c_email_address"] = g._unique(f"{user}@{self.rnd.choice(domains)}", self.used_mail, g.mailbox, self.rnd)
+        self.rnd.shuffle(domains)
+        free = [d for d in domains if g.mailbox(f"{user}@{d}") not in self.used_mail]  # the same user, if free there
+        r["c_email_address"] = g._unique(f"{user}@{(free or domains)[0]}", self.used_mail, g.mailbox, self.rnd)
 
     def email_typo(self, r):
         user, _, domain = r["c_email_address"].partition("@")
