@@ -15,9 +15,9 @@ relatives, twins and namesakes (RATES). Deterministic per seed.
 """
 from __future__ import annotations
 
+import argparse
 import functools
 import random
-import sys
 import time
 import unicodedata
 from collections import Counter
@@ -249,7 +249,8 @@ def generate(n_entities: int, seed: int, log: dict | None = None) -> tuple[pd.Da
             events.append((n_entities + len(extra), e, noise.apply(r, int(n_events[j]))))
             extra.append(r)
             j += 1
-    df = pd.concat([base, pd.DataFrame(extra, columns=base.columns)], ignore_index=True) if extra else base
+    df = pd.concat([base, pd.DataFrame(extra, columns=base.columns).astype(base.dtypes.to_dict())],
+                   ignore_index=True) if extra else base
     n = len(df)
     sk = rng.permutation(n) + 1
     df["c_customer_sk"] = sk
@@ -281,8 +282,14 @@ def _tpcds_ids(sk: np.ndarray) -> list[str]:
 
 
 def main(argv=None) -> None:
-    argv = sys.argv[1:] if argv is None else argv
-    n, seed = (int(argv[0]), int(argv[1])) if len(argv) == 2 else (9_000, 7)
+    ap = argparse.ArgumentParser(prog="python -m benchmarks.third_generator",
+                                 description="generate once and print the generator's own statistics")
+    ap.add_argument("people", type=int, nargs="?", default=9_000, help="number of people (default 9000)")
+    ap.add_argument("seed", type=int, nargs="?", default=7, help="seed (default 7)")
+    a = ap.parse_args(argv)
+    if a.people < 1:
+        ap.error(f"people: {a.people} must be at least 1")
+    n, seed = a.people, a.seed
     log: dict = {}
     t = time.perf_counter()
     customers, truth = generate(n, seed, log)
