@@ -27,7 +27,8 @@ import pandas as pd
 
 from benchmarks import third_people as tp
 
-# every rate the generator uses, as a share of people unless said otherwise
+# every rate the generator uses, as a share of people unless said otherwise (who the
+# people are, locales, providers and name frequencies, is in benchmarks/third_people.py)
 RATES = {
     "email": 0.94,               # people with an e-mail address
     "login": 0.45,               # people with a web-shop login
@@ -41,17 +42,19 @@ RATES = {
     "duplicated": 0.075,         # people with extra copies: about 8.7 % of records are copies
     "copies": {1: 0.78, 2: 0.17, 3: 0.05},  # extra copies of a duplicated person
     "events": {1: 0.55, 2: 0.33, 3: 0.12},  # noise events per copy
+    # relative weight of each noise event on a copy, drawn among the ones that apply
+    # (accents only where a name has or can take one, a shortened surname only where there are two...)
+    "noise": {
+        # the patterns
+        "nickname": 8, "swapped_with_typo": 3, "email_replaced": 10, "login_changed_or_added": 7,
+        "birth_part_missing": 5, "birth_part_off_by_one": 5, "country_missing": 5,
+        # other things customer files show
+        "keyboard_typo": 10, "transposed_letters": 6, "dropped_or_doubled_letter": 7,
+        "accents_stripped_or_added": 15, "case_and_whitespace": 7, "surname_shortened": 15,
+        "email_other_provider": 5, "email_typo": 3, "day_month_swapped": 6, "middle_initial_glued": 3,
+    },
 }
-# relative frequency of each noise event on a copy (drawn among the ones that apply)
-NOISE = {
-    # the patterns
-    "nickname": 8, "swapped_with_typo": 3, "email_replaced": 10, "login_changed_or_added": 7,
-    "birth_part_missing": 5, "birth_part_off_by_one": 5, "country_missing": 5,
-    # other things customer files show
-    "keyboard_typo": 10, "transposed_letters": 6, "dropped_or_doubled_letter": 7,
-    "accents_stripped_or_added": 15, "case_and_whitespace": 7, "surname_shortened": 15,
-    "email_other_provider": 5, "email_typo": 3, "day_month_swapped": 6, "middle_initial_glued": 3,
-}
+NOISE = RATES["noise"]
 EMAIL_STYLES = {"first.last": 27, "firstlast": 15, "flast": 8, "f.last": 4, "first_last": 6, "first.lastNN": 8,
                 "firstYYYY": 7, "last.first": 4, "firstl": 4, "handle": 13, "first": 4}
 LOGIN_STYLES = {"flast": 30, "firstl": 10, "first.last": 12, "first_last": 8, "firstNN": 12, "handle": 18,
