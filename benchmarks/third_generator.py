@@ -52,6 +52,7 @@ RATES = {
         "keyboard_typo": 10, "transposed_letters": 6, "dropped_or_doubled_letter": 7,
         "accents_stripped_or_added": 15, "case_and_whitespace": 7, "surname_shortened": 15,
         "email_other_provider": 5, "email_typo": 3, "day_month_swapped": 6, "middle_initial_glued": 3,
+        "married_name": 3,  # a woman's surname changed (married or maiden name), the rest hers
     },
 }
 NOISE = RATES["noise"]
@@ -225,7 +226,8 @@ def generate(n_entities: int, seed: int, log: dict | None = None) -> tuple[pd.Da
     from benchmarks.third_noise import Noise
 
     rng, rnd = np.random.default_rng(seed), random.Random(seed)
-    p = _People(n_entities, rng, tp.name_tables())
+    tables = tp.name_tables()
+    p = _People(n_entities, rng, tables)
     looks = _look_alikes(p, rng)
     pl = np.flatnonzero((p.loc == LOCALES.index("pl_PL")) & p.female)
     p.last[pl] = [tp.feminine(s) for s in p.last[pl]]
@@ -240,7 +242,7 @@ def generate(n_entities: int, seed: int, log: dict | None = None) -> tuple[pd.Da
     base["locale"] = np.array(LOCALES, dtype=object)[p.loc]
     base["female"] = p.female
 
-    noise = Noise(rnd, used_mail, used_login)
+    noise = Noise(rnd, used_mail, used_login, {lo: t["last"] for lo, t in tables.items()})
     dup = np.flatnonzero(rng.random(n_entities) < RATES["duplicated"])
     copies = rng.choice(list(RATES["copies"]), len(dup), p=list(RATES["copies"].values()))
     n_events = rng.choice(list(RATES["events"]), int(copies.sum()), p=list(RATES["events"].values()))

@@ -5,12 +5,14 @@ issue's patterns (nickname, swapped names with a typo, new e-mail, login
 changed or added, a birth-date part missing or off by one, country missing) and
 others (keyboard typos, transposed, dropped or doubled letters, accents, case
 and spaces, a double surname shortened, the same user at another provider, a
-mistyped provider, day and month swapped, a middle initial in the first name).
+mistyped provider, day and month swapped, a middle initial in the first name,
+a woman's surname changed).
 An event is drawn only where it applies (no accent to strip, no day <= 12 to
 swap...), never twice on one copy.
 """
 from __future__ import annotations
 
+import itertools
 import random
 
 import pandas as pd
@@ -26,8 +28,9 @@ def _present(v) -> bool:
 
 
 class Noise:
-    def __init__(self, rnd: random.Random, used_mail: set, used_login: set):
+    def __init__(self, rnd: random.Random, used_mail: set, used_login: set, surnames: dict):
         self.rnd, self.used_mail, self.used_login = rnd, used_mail, used_login
+        self.surnames = {lo: (list(names), list(itertools.accumulate(p))) for lo, (names, p) in surnames.items()}
         self.kinds, self.weights = list(g.NOISE), list(g.NOISE.values())
 
     def apply(self, r: dict, k: int) -> list[str]:
@@ -59,6 +62,8 @@ class Noise:
         if kind == "day_month_swapped":
             d, m = r["c_birth_day"], r["c_birth_month"]
             return _present(d) and _present(m) and d <= 12 and d != m
+        if kind == "married_name":
+            return bool(r["female"])
         if kind in ("keyboard_typo", "transposed_letters", "dropped_or_doubled_letter"):
             return any(len(x) >= 4 for x in (first, last))
         return True
@@ -107,7 +112,7 @@ class Noise:
         return self.rnd.choice(cols)
 
     def _typo(self, s: str) -> str:
-        return self.rnd.choice((_keyboard, _transpose, _drop_or_double))(s, self.rnd) if len(s) >= 3 else s
+        return self.rnd.choice((_keyboard, _transpose, _drop_or_double))(s, self.rnd) if len(s) >= 2 else s
 
     def keyboard_typo(self, r):
         c = self._name(r)
@@ -147,7 +152,7 @@ class Noise:
 
     def surname_shortened(self, r):
         la = r["c_last_name"].strip()
-        particle = next((p for p in tp.PARTICLES if la.lower().startswith(p)), None)
+        particle = max((p for p in tp.PARTICLES if la.lower().startswith(p)), key=len, default=None)
         if particle and self.rnd.random() < 0.5:
             rest = la[len(particle):]
             r["c_last_name"] = rest if self.rnd.random() < 0.6 else (particle + rest).replace(" ", "").capitalize()
@@ -164,17 +169,28 @@ class Noise:
         r["c_email_address"] = g._unique(f"{user}@{(free or domains)[0]}", self.used_mail, g.mailbox, self.rnd)
 
     def email_typo(self, r):
-        user, _, domain = r["c_email_address"].partition("@")
-        if domain.lower() in tp.PROVIDER_TYPOS and self.rnd.random() < 0.6:
-            domain = self.rnd.choice(tp.PROVIDER_TYPOS[domain.lower()])
-        elif len(user) >= 4:
-            user = self._typo(user)
-        else:
-            domain = _transpose(domain.split(".")[0], self.rnd) + domain[domain.index("."):]
+        for _ in range(10):  # a typo that reaches nobody's mailbox (Gmail ignores a dropped dot)
+            user, _, domain = r["c_email_address"].partition("@")
+            if domain.lower() in tp.PROVIDER_TYPOS and self.rnd.random() < 0.6:
+                domain = self.rnd.choice(tp.PROVIDER_TYPOS[domain.lower()])
+            elif len(user) >= 4:
+                user = self._typo(user)
+            else:
+                domain = _transpose(domain.split(".")[0], self.rnd) + domain[domain.index("."):]
+            if g.mailbox(f"{user}@{domain}") not in self.used_mail:
+                break
         r["c_email_address"] = g._unique(f"{user}@{domain}", self.used_mail, g.mailbox, self.rnd)
 
     def day_month_swapped(self, r):
         r["c_birth_day"], r["c_birth_month"] = r["c_birth_month"], r["c_birth_day"]
+
+    def married_name(self, r):
+        names, cum = self.surnames[r["locale"]]
+        new = r["c_last_name"]
+        while new == r["c_last_name"]:
+            new = self.rnd.choices(names, cum_weights=cum)[0]
+            new = tp.feminine(new) if r["locale"] == "pl_PL" else new
+        r["c_last_name"] = new
 
     def middle_initial_glued(self, r):
         initial = self.rnd.choice("ABCDEFGHJKLMNPRSTW")

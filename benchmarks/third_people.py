@@ -133,7 +133,8 @@ ACCENTED = {"Jose": "José", "Joao": "João", "Antonio": "Antônio", "Andre": "A
             "Pawel": "Paweł", "Michal": "Michał", "Rodriguez": "Rodríguez", "Garcia": "García",
             "Araujo": "Araújo", "Muller": "Müller", "Lopez": "López", "Nicolo": "Nicolò"}
 FOLD = str.maketrans({"ł": "l", "Ł": "L", "ø": "o", "Ø": "O", "ß": "ss", "æ": "ae", "đ": "d", "ı": "i"})
-PARTICLES = ("van der ", "van den ", "van ", "de ", "da ", "das ", "dos ", "do ", "di ", "del ", "d'")
+PARTICLES = ("van der ", "van den ", "van de ", "van het ", "van ", "ter ", "ten ", "de ", "da ", "das ", "dos ",
+             "do ", "di ", "del ", "d'")
 
 ROWS = ("qwertyuiop", "asdfghjkl", "zxcvbnm")
 KEYBOARD = {}

@@ -209,6 +209,8 @@ DETECT = {  # copy with one noise event vs the person's first record: does the d
         _near(*(m[0] for m in _mail(o, c))) or _mail(o, c)[0][0] == _mail(o, c)[1][0]),
     "day_month_swapped": lambda o, c: (o["c_birth_day"], o["c_birth_month"]) == (c["c_birth_month"], c["c_birth_day"])
     and o["c_birth_day"] != o["c_birth_month"],
+    "married_name": lambda o, c: (o["c_first_name"], o["c_email_address"]) == (c["c_first_name"], c["c_email_address"])
+    and o["c_salutation"] != "Mr." and not _near(_fold(o["c_last_name"]), _fold(c["c_last_name"])),
     "middle_initial_glued": lambda o, c: re.fullmatch(re.escape(o["c_first_name"]) + r" ?[A-Z]\.?", c["c_first_name"])
     is not None,
 }
