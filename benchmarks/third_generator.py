@@ -69,6 +69,7 @@ PERSON = ["c_first_name", "c_last_name", "c_birth_day", "c_birth_month", "c_birt
 BIRTH = ["c_birth_day", "c_birth_month", "c_birth_year"]
 LOCALES = list(tp.LOCALES)
 GMAIL = {"gmail.com", "googlemail.com"}
+BIG_PROVIDERS = {d for providers in tp.PROVIDERS.values() for d in providers if d != "*"}
 NICK_OF = {}
 for _formal, _nicks in tp.NICKNAMES.items():
     for _n in _nicks:
@@ -211,7 +212,9 @@ def _contacts(p: _People, rng: np.random.Generator, rnd: random.Random):
     email, login = np.full(n, None, dtype=object), np.full(n, None, dtype=object)
     for i in range(n):
         if has_mail[i]:
-            user = _user(e_style[i], p.first[i], p.last[i], p.year[i], rnd)
+            # a bare first name is long gone at the big providers: only on a person's own domain
+            style = "first.lastNN" if e_style[i] == "first" and p.domain[i] in BIG_PROVIDERS else e_style[i]
+            user = _user(style, p.first[i], p.last[i], p.year[i], rnd)
             if as_typed[i] and e_style[i] != "handle":
                 user = ".".join(x.capitalize() for x in user.split("."))
             email[i] = _unique(f"{user}@{p.domain[i]}", used_mail, mailbox, rnd)

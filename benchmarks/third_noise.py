@@ -85,6 +85,7 @@ class Noise:
         old = r["c_email_address"]
         domains = [d for d in tp.PROVIDERS[r["locale"]] if d != "*" and not (old and old.endswith("@" + d))]
         style = self.rnd.choices(list(g.EMAIL_STYLES), list(g.EMAIL_STYLES.values()))[0]
+        style = "first.lastNN" if style == "first" else style  # a big provider's: see _contacts
         user = g._user(style, r["c_first_name"], r["c_last_name"], r["c_birth_year"], self.rnd)
         r["c_email_address"] = g._unique(f"{user}@{self.rnd.choice(domains)}", self.used_mail, g.mailbox, self.rnd)
 
@@ -153,8 +154,8 @@ class Noise:
     def surname_shortened(self, r):
         la = r["c_last_name"].strip()
         particle = max((p for p in tp.PARTICLES if la.lower().startswith(p)), key=len, default=None)
-        if particle and self.rnd.random() < 0.5:
-            rest = la[len(particle):]
+        rest = la[len(particle):] if particle else la
+        if particle and " " not in rest and "-" not in rest and self.rnd.random() < 0.5:  # van der Meer
             r["c_last_name"] = rest if self.rnd.random() < 0.6 else (particle + rest).replace(" ", "").capitalize()
             return
         parts = [x for x in la.replace("-", " ").split(" ") if x]
