@@ -268,8 +268,8 @@ def generate(n_entities: int, seed: int, log: dict | None = None) -> tuple[pd.Da
     df["c_current_addr_sk"] = rng.integers(1, max(n // 2, 2), n)
     df["c_first_shipto_date_sk"] = rng.integers(2_449_000, 2_452_700, n)
     df["c_first_sales_date_sk"] = df["c_first_shipto_date_sk"] - rng.integers(0, 31, n)
-    df["c_salutation"] = np.where(df["female"].astype(bool), rng.choice(["Mrs.", "Ms.", "Miss", "Dr."], n, p=[.45, .35, .15, .05]),
-                                  rng.choice(["Mr.", "Dr.", "Sir"], n, p=[.85, .05, .10]))
+    her = rng.choice(["Mrs.", "Ms.", "Miss", "Dr."], n, p=[.45, .35, .15, .05])
+    df["c_salutation"] = np.where(df["female"].astype(bool), her, rng.choice(["Mr.", "Dr.", "Sir"], n, p=[.85, .05, .10]))
     df["c_preferred_cust_flag"] = rng.choice(["Y", "N"], n)
     df["c_last_review_date_sk"] = rng.integers(2_452_283, 2_452_649, n)
     order = rng.permutation(n)
