@@ -185,7 +185,7 @@ def _mail(o, c):
 
 
 DETECT = {  # copy with one noise event vs the person's first record: does the data show that event?
-    "nickname": lambda o, c: frozenset((o["c_first_name"], c["c_first_name"])) in _NICK_PAIRS(),
+    "nickname": lambda o, c: frozenset((o["c_first_name"], c["c_first_name"])) in _nick_pairs(),
     "swapped_with_typo": _swapped,
     "email_replaced": lambda o, c: _has(c["c_email_address"]) and (
         not _has(o["c_email_address"]) or _mail(o, c)[0][2] != _mail(o, c)[1][2]),
@@ -216,7 +216,7 @@ DETECT = {  # copy with one noise event vs the person's first record: does the d
 }
 
 
-def _NICK_PAIRS():
+def _nick_pairs():
     from benchmarks.third_people import NICKNAMES
 
     return {frozenset((f, n)) for f, ns in NICKNAMES.items() for n in ns}
