@@ -120,8 +120,14 @@ def _name_pair_comparison() -> dict:
              f" OR ({ln}_l = {fn}_r AND levenshtein({fn}_l, {ln}_r) <= 2)",
              "first and last swapped, one within two edits"),
         _lvl(both(2), "both within two edits"),
-        _lvl(f"{ln}_l = {ln}_r", "last name only", tf=ln),
-        _lvl(f"{fn}_l = {fn}_r", "first name only", tf=fn),
+        # one name missing: the other is all there is to compare
+        _lvl(f"{ln}_l = {ln}_r AND ({_null(fn)})", "last name equal, first name missing", tf=ln),
+        _lvl(f"{fn}_l = {fn}_r AND ({_null(ln)})", "first name equal, last name missing", tf=fn),
+        # both given, one wholly different: relatives (twins, spouses) more than one
+        # person; a rare shared last name is not more evidence of the same person
+        # here, so no term-frequency adjustment
+        _lvl(f"{ln}_l = {ln}_r", "last name equal, first names differ"),
+        _lvl(f"{fn}_l = {fn}_r", "first name equal, last names differ"),
         _lvl("ELSE", "else"),
     ]
     return {"output_column_name": "name", "comparison_levels": levels}
