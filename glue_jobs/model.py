@@ -50,7 +50,19 @@ def _lev(c: str, k: int) -> str:
     return f"levenshtein({c}_l, {c}_r) <= {k}"
 
 
-def _comparison(f: Field) -> dict:
+# Both first names given and wholly unlike: more than two edits apart, not
+# nicknames of one another, not starting alike ("Chris" / "Christopher", a typed
+# "Mie" for "Mike"), and neither within two edits of the other record's last name
+# (names swapped, perhaps with a typo)
+FIRST_NAMES_UNLIKE = ("first_name_l IS NOT NULL AND first_name_r IS NOT NULL"
+                      " AND levenshtein(first_name_l, first_name_r) > 2"
+                      " AND substr(first_name_l, 1, 2) <> substr(first_name_r, 1, 2)"
+                      " AND instr(coalesce(first_name_nicks_l, ''), concat(',', first_name_r, ',')) = 0"
+                      " AND coalesce(levenshtein(first_name_l, last_name_r), 9) > 2"
+                      " AND coalesce(levenshtein(last_name_l, first_name_r), 9) > 2")
+
+
+def _comparison(f: Field, name_pair: bool = False) -> dict:
     c = f.name
     if f.kind == "name":
         levels = [_lvl(_null(c), "null", null=True), _lvl(f"{c}_l = {c}_r", "exact", tf=c),
@@ -61,8 +73,15 @@ def _comparison(f: Field) -> dict:
         # person retyping, or namesakes at one provider; as common as each
         # other, so such a pair counts as null (no evidence either way)
         separators_only = f"{c}_alnum_l = {c}_alnum_r AND {c}_l <> {c}_r"
+        null = f"{_null(c)} OR ({separators_only})"
+        label = "null, or the same but for dots, '_' or '-'"
+        if name_pair:
+            # one address or user name for two people with unlike first names: a
+            # family's shared address, as likely as one person's; no evidence
+            null += f" OR (({c}_l = {c}_r OR {u}_l = {u}_r) AND {FIRST_NAMES_UNLIKE})"
+            label += ", or shared by unlike first names"
         levels = [
-            _lvl(f"{_null(c)} OR ({separators_only})", "null, or the same but for dots, '_' or '-'", null=True),
+            _lvl(null, label, null=True),
             _lvl(f"{c}_l = {c}_r", "exact address"),
             _lvl(f"{u}_l = {u}_r", "same user name, other domain", tf=u),
             _lvl(f"{_lev(c, 1)} AND {dg}_l = {dg}_r", "one typo, same digits"),
@@ -105,13 +124,16 @@ def _comparison(f: Field) -> dict:
     return {"output_column_name": c, "comparison_levels": levels}
 
 
+SWAPPED_EXACT = "first_name_l = last_name_r AND last_name_l = first_name_r"
+
+
 def _name_pair_comparison() -> dict:
     fn, ln = "first_name", "last_name"
     both = lambda k: f"{_lev(fn, k)} AND {_lev(ln, k)}"  # noqa: E731
     levels = [
         _lvl(f"({_null(fn)}) AND ({_null(ln)})", "null", null=True),
         _lvl("full_name_l = full_name_r", "exact full name", tf="full_name"),
-        _lvl(f"{fn}_l = {ln}_r AND {ln}_l = {fn}_r", "first and last swapped"),
+        _lvl(SWAPPED_EXACT, "first and last swapped"),
         _lvl(f"({fn}_l = {fn}_r AND {_lev(ln, 2)}) OR ({ln}_l = {ln}_r AND {_lev(fn, 2)})",
              "one exact, other within two edits"),
         _lvl(f"{_lev(ln, 1)} AND instr({fn}_nicks_l, concat(',', {fn}_r, ',')) > 0",
@@ -153,7 +175,7 @@ def splink_settings(cfg: DedupConfig) -> dict:
                 comparisons.append(_name_pair_comparison())
                 names_done = True
             continue
-        comparisons.append(_comparison(f))
+        comparisons.append(_comparison(f, cfg.has_name_pair))
     return {
         "link_type": "dedupe_only",
         "unique_id_column_name": "unique_id",
@@ -174,6 +196,19 @@ def exact_match_u_sql(table: str, col: str) -> str:
         SELECT CAST(count(*) AS DOUBLE) AS c FROM {table} WHERE {col} IS NOT NULL GROUP BY {col}) t"""
 
 
+def swapped_names_u_sql(table: str) -> str:
+    """u of "first and last swapped" among pairs with both names, from (first, last) counts.
+
+    Ordered pairs (i, j) with first_i = last_j and last_i = first_j, less each
+    record paired with itself (first = last), over M(M-1).
+    """
+    counts = (f"SELECT first_name AS f, last_name AS l, CAST(count(*) AS DOUBLE) AS c FROM {table} "
+              "WHERE first_name IS NOT NULL AND last_name IS NOT NULL GROUP BY first_name, last_name")
+    return f"""SELECT (SELECT sum(a.c * b.c) FROM ({counts}) a JOIN ({counts}) b ON a.f = b.l AND a.l = b.f)
+        - (SELECT coalesce(sum(c), 0) FROM ({counts}) x WHERE f = l),
+        (SELECT sum(c) FROM ({counts}) y)"""
+
+
 def _set_exact_match_u(engine: Engine, settings: dict, std_table: str) -> None:
     """Fix u of every exact-match level to its exact value instead of a sample.
 
@@ -186,11 +221,15 @@ def _set_exact_match_u(engine: Engine, settings: dict, std_table: str) -> None:
     for comp in settings["comparisons"]:
         for lvl in comp["comparison_levels"]:
             m = _EXACT.match(lvl["sql_condition"])
-            if not m:
+            if lvl["sql_condition"] == SWAPPED_EXACT:
+                col, sql = SWAPPED_EXACT, swapped_names_u_sql(std_table)
+            elif m:
+                col = m.group(1)
+                sql = exact_match_u_sql(std_table, col)
+            else:
                 continue
-            col = m.group(1)
             if col not in cache:
-                same, total = engine.row(exact_match_u_sql(std_table, col))
+                same, total = engine.row(sql)
                 same, total = float(same or 0), float(total or 0)
                 pairs = total * (total - 1)
                 cache[col] = max(same, 1.0) / pairs if pairs > 0 else 0.5
