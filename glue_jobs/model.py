@@ -79,7 +79,10 @@ def _comparison(f: Field, name_pair: bool = False) -> dict:
             # one address or user name for two people with unlike first names: a
             # family's shared address, as likely as one person's; no evidence
             null += f" OR (({c}_l = {c}_r OR {u}_l = {u}_r) AND {FIRST_NAMES_UNLIKE})"
-            label += ", or shared by unlike first names"
+            # "juliadavidson@yahoo.co.uk" / "juliadavidson@gmail.com": two
+            # namesakes as often as one person; the name comparison has it already
+            null += f" OR ({u}_l = {u}_r AND {c}_l <> {c}_r AND {c}_from_name_l)"
+            label += ", shared by unlike first names, or a user name that is only the name"
         levels = [
             _lvl(null, label, null=True),
             _lvl(f"{c}_l = {c}_r", "exact address"),
@@ -116,7 +119,9 @@ def _comparison(f: Field, name_pair: bool = False) -> dict:
         levels = [_lvl(_null(c), "null", null=True), _lvl(f"{c}_l = {c}_r", "exact"),
                   _lvl(_lev(c, 1), "one edit"), _lvl("ELSE", "else")]
     elif f.kind == "category":
-        levels = [_lvl(_null(c), "null", null=True), _lvl(f"{c}_l = {c}_r", "exact", tf=c),
+        # no term-frequency adjustment: a rare category (a small country) goes with
+        # names that are rare in the file as a whole, so it would count twice
+        levels = [_lvl(_null(c), "null", null=True), _lvl(f"{c}_l = {c}_r", "exact"),
                   _lvl("ELSE", "else")]
     else:  # text
         levels = [_lvl(_null(c), "null", null=True), _lvl(f"{c}_l = {c}_r", "exact", tf=c),

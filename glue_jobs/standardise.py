@@ -109,7 +109,15 @@ def standardise_sql(engine: Engine, cfg: DedupConfig, input_table: str) -> str:
     if not cfg.has_name_pair:
         return sql
     # full_name for blocking and term frequencies; first_name_nicks: ",tim,timmy,"
-    # for "timothy", so that a comparison can test a nickname with instr()
-    return (f"SELECT s.*, CASE WHEN s.first_name IS NOT NULL AND s.last_name IS NOT NULL "
-            f"THEN concat(s.first_name, ' ', s.last_name) END AS full_name, n.related AS first_name_nicks "
-            f"FROM ({sql}) s LEFT JOIN {NICKNAME_TABLE} n ON s.first_name = n.name")
+    # for "timothy", so that a comparison can test a nickname with instr();
+    # <email>_from_name: the e-mail's user name is only the person's name
+    # ("mary.jones", "jonesmary", "mjones"), which says no more than the name does
+    fn, ln = "s.first_name", "s.last_name"
+    name_forms = (f"concat({fn}, {ln})", f"concat({ln}, {fn})", f"concat(substr({fn}, 1, 1), {ln})",
+                  f"concat({fn}, substr({ln}, 1, 1))", f"concat({ln}, substr({fn}, 1, 1))")
+    from_name = "".join(
+        f", coalesce(split_part(s.{f.name}_alnum, '@', 1) IN ({', '.join(name_forms)}), false) AS {f.name}_from_name"
+        for f in cfg.fields if f.kind == "email")
+    return (f"SELECT s.*, CASE WHEN {fn} IS NOT NULL AND {ln} IS NOT NULL "
+            f"THEN concat({fn}, ' ', {ln}) END AS full_name, n.related AS first_name_nicks{from_name} "
+            f"FROM ({sql}) s LEFT JOIN {NICKNAME_TABLE} n ON {fn} = n.name")
