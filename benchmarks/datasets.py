@@ -1,7 +1,9 @@
 """Benchmark inputs: generated TPC-DS-like sets and FEBRL2/3, each a CSV plus a truth CSV.
 
 Written under benchmarks/data/ (gitignored), regenerated only when missing.
-Generated sizes are record counts (about 7-10% of them duplicates).
+Generated sizes are record counts (about 7-10% of them duplicates); GENERATED
+gives each set's generator, number of people and seed, HELD_OUT the sets that
+are not for tuning.
 """
 from __future__ import annotations
 
@@ -17,19 +19,38 @@ REPO = HERE.parent
 SAMPLE = REPO / "glue_jobs" / "sample" / "customers.csv"
 TPCDS_SETTINGS = REPO / "glue_jobs" / "settings" / "tpcds_customer.json"
 FEBRL_SETTINGS = HERE / "settings" / "febrl.json"
-# name -> (generator, entities, seed). Development sets: the job was scored
-# against their truth while it changed. Held-out sets: new seeds of the same
-# generator and the independent generator (benchmarks/heldout_generator.py),
-# scored only once the model was frozen (see RESULTS.md).
+# name -> (generator, entities, seed). Three generators: "dev" is the development
+# generator (glue_jobs/sample/generate.py), "indep" the independent one
+# (benchmarks/heldout_generator.py), "third" one written apart from both and
+# from the job (benchmarks/third_generator.py) that nobody tunes against.
 GENERATED = {
     "gen_10k": ("dev", 9_350, 10), "gen_100k": ("dev", 93_500, 100), "gen_1m": ("dev", 935_000, 1000),
-    "gen_100k_holdout": ("dev", 93_500, 291_100), "gen_1m_holdout": ("dev", 935_000, 291_000),
+    # tuned on from 2026-11-30: the independent generator's first sets are development sets now
     "indep_10k": ("indep", 9_000, 11), "indep_100k": ("indep", 90_000, 101),
     "indep_1m": ("indep", 900_000, 1001),
+    # held out: scored once already (2026-11-29), never inspected
+    "gen_100k_holdout": ("dev", 93_500, 291_100), "gen_1m_holdout": ("dev", 935_000, 291_000),
+    # held out, new seeds (2026-11-30)
+    "gen_100k_holdout2": ("dev", 93_500, 392_100), "gen_1m_holdout2": ("dev", 935_000, 392_000),
+    "indep_100k_holdout": ("indep", 90_000, 4102), "indep_1m_holdout": ("indep", 900_000, 41_002),
+    # held out, the third generator
+    "third_10k": ("third", 9_000, 7), "third_100k": ("third", 90_000, 77), "third_1m": ("third", 900_000, 777),
 }
-HELD_OUT = {"gen_100k_holdout", "gen_1m_holdout", "indep_10k", "indep_100k", "indep_1m"}
+# Development sets: the job was scored against their truth while it changed
+# (and benchmarks/misses.py shows their wrong pairs). Held-out sets: generated,
+# never inspected, scored only once the model is frozen (see RESULTS.md).
+HELD_OUT = {"gen_100k_holdout", "gen_1m_holdout", "gen_100k_holdout2", "gen_1m_holdout2",
+            "indep_100k_holdout", "indep_1m_holdout", "third_10k", "third_100k", "third_1m"}
+DEVELOPMENT = [name for name in GENERATED if name not in HELD_OUT]
 # bumped whenever a generator's output changes, so a stale cached CSV is never scored
-VERSION = {"dev": 3, "indep": 2}
+VERSION = {"dev": 3, "indep": 2, "third": 1}
+
+
+def role(name: str) -> str:
+    """development / held out (new seed) / held out (third generator), for the quality table."""
+    if name not in HELD_OUT:
+        return "development"
+    return "held out (third generator)" if GENERATED[name][0] == "third" else "held out (new seed)"
 
 
 def generated(name: str) -> tuple[Path, Path]:
@@ -40,12 +61,19 @@ def generated(name: str) -> tuple[Path, Path]:
         DATA.mkdir(exist_ok=True)
         if gen == "dev":
             customers, t = generate(entities, 0.06, seed)
-        else:
+        elif gen == "indep":
             from benchmarks.heldout_generator import generate as independent
 
             customers, t = independent(entities, seed)
-        customers.to_csv(path, index=False)
-        t.to_csv(truth, index=False)
+        else:
+            from benchmarks.third_generator import generate as third
+
+            customers, t = third(entities, seed)
+        # written under a temporary name first: an interrupted run never leaves half a set to be scored
+        for frame, final in ((customers, path), (t, truth)):
+            part = final.with_name(final.name + ".part")
+            frame.to_csv(part, index=False)
+            part.replace(final)
     return path, truth
 
 

@@ -17,7 +17,7 @@ from builders.arns import Arns
 from builders.layout import bucket_layout
 from builders.policies import glue_job_policy
 from builders.settings import CONFIG_KEYS, Settings, SettingsError, parse_settings
-from glue_jobs.contract import job_arguments
+from glue_jobs.contract import job_arguments, shown
 
 KEYS = sorted(CONFIG_KEYS)
 _IAM = botocore.session.get_session().get_service_model("iam")
@@ -80,7 +80,8 @@ def test_any_document_is_accepted_within_aws_rules_or_refused_naming_each_key(do
         s = parse_settings(doc)
     except SettingsError as error:
         assert error.problems
-        named = set(KEYS) | {str(k) for k in doc} | {repr(k) for k in doc}
+        # a key is named as given, or as the message shows an unprintable one (repr, cut at 80)
+        named = set(KEYS) | {str(k) for k in doc} | {shown(k) for k in doc}
         for problem in error.problems:
             assert any(problem.startswith(f"{k}:") for k in named), problem
         return
@@ -109,3 +110,14 @@ def test_one_more_bad_value_never_hides_the_others(doc, key, bad):
               "sharedTrailName", "kmsKeyArn", "jobExecutionClass", "jobWorkers",
               "trailKmsEncryption"))}
     assert single <= after
+
+
+def test_an_unknown_key_too_long_to_show_whole_is_still_named():
+    """Found by Hypothesis: twelve astral-plane characters make a repr over 80 characters."""
+    key = "\U00010c49\U00018cd6" * 6
+    try:
+        parse_settings({key: None})
+    except SettingsError as error:
+        assert error.problems[0].startswith(f"{shown(key)}: unknown setting")
+    else:
+        raise AssertionError("an unknown key was accepted")
