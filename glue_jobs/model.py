@@ -139,13 +139,16 @@ def _name_pair_comparison() -> dict:
         _lvl(f"({_null(fn)}) AND ({_null(ln)})", "null", null=True),
         _lvl("full_name_l = full_name_r", "exact full name", tf="full_name"),
         _lvl(SWAPPED_EXACT, "first and last swapped"),
-        _lvl(f"({fn}_l = {fn}_r AND {_lev(ln, 2)}) OR ({ln}_l = {ln}_r AND {_lev(fn, 2)})",
-             "one exact, other within two edits"),
+        _lvl(f"({fn}_l = {fn}_r AND {_lev(ln, 1)}) OR ({ln}_l = {ln}_r AND {_lev(fn, 1)})",
+             "one exact, other one edit"),
         _lvl(f"{_lev(ln, 1)} AND instr({fn}_nicks_l, concat(',', {fn}_r, ',')) > 0",
              "first names a nickname of one another, last within one edit"),
         _lvl(f"({fn}_l = {ln}_r AND levenshtein({ln}_l, {fn}_r) <= 2)"
              f" OR ({ln}_l = {fn}_r AND levenshtein({fn}_l, {ln}_r) <= 2)",
              "first and last swapped, one within two edits"),
+        # two edits is a typo or another name (Martin / Martinez, Mark / Marie)
+        _lvl(f"({fn}_l = {fn}_r AND {_lev(ln, 2)}) OR ({ln}_l = {ln}_r AND {_lev(fn, 2)})",
+             "one exact, other two edits"),
         _lvl(both(2), "both within two edits"),
         # one name missing: the other is all there is to compare
         _lvl(f"{ln}_l = {ln}_r AND ({_null(fn)})", "last name equal, first name missing", tf=ln),
