@@ -294,7 +294,7 @@ class _WarningCollector(logging.Handler):
 
 
 def train_linker(engine: Engine, cfg: DedupConfig, std_table: str, n_records: int, *,
-                 u_max_pairs: float = 2e6, em_max_pairs: float = 1e6,
+                 u_max_pairs: float = 1e6, em_max_pairs: float = 2.5e5,
                  seed: int = 1) -> tuple[Any, ModelReport]:
     """Train a Splink linker on ``std_table``: prior, u, m (see the module docstring).
 
