@@ -50,7 +50,19 @@ def _lev(c: str, k: int) -> str:
     return f"levenshtein({c}_l, {c}_r) <= {k}"
 
 
-def _comparison(f: Field) -> dict:
+# Both first names given and wholly unlike: more than two edits apart, not
+# nicknames of one another, not starting alike ("Chris" / "Christopher", a typed
+# "Mie" for "Mike"), and neither within two edits of the other record's last name
+# (names swapped, perhaps with a typo)
+FIRST_NAMES_UNLIKE = ("first_name_l IS NOT NULL AND first_name_r IS NOT NULL"
+                      " AND levenshtein(first_name_l, first_name_r) > 2"
+                      " AND substr(first_name_l, 1, 2) <> substr(first_name_r, 1, 2)"
+                      " AND instr(coalesce(first_name_nicks_l, ''), concat(',', first_name_r, ',')) = 0"
+                      " AND coalesce(levenshtein(first_name_l, last_name_r), 9) > 2"
+                      " AND coalesce(levenshtein(last_name_l, first_name_r), 9) > 2")
+
+
+def _comparison(f: Field, name_pair: bool = False) -> dict:
     c = f.name
     if f.kind == "name":
         levels = [_lvl(_null(c), "null", null=True), _lvl(f"{c}_l = {c}_r", "exact", tf=c),
@@ -61,8 +73,18 @@ def _comparison(f: Field) -> dict:
         # person retyping, or namesakes at one provider; as common as each
         # other, so such a pair counts as null (no evidence either way)
         separators_only = f"{c}_alnum_l = {c}_alnum_r AND {c}_l <> {c}_r"
+        null = f"{_null(c)} OR ({separators_only})"
+        label = "null, or the same but for dots, '_' or '-'"
+        if name_pair:
+            # one address or user name for two people with unlike first names: a
+            # family's shared address, as likely as one person's; no evidence
+            null += f" OR (({c}_l = {c}_r OR {u}_l = {u}_r) AND {FIRST_NAMES_UNLIKE})"
+            # "juliadavidson@yahoo.co.uk" / "juliadavidson@gmail.com": two
+            # namesakes as often as one person; the name comparison has it already
+            null += f" OR ({u}_l = {u}_r AND {c}_l <> {c}_r AND {c}_from_name_l)"
+            label += ", shared by unlike first names, or a user name that is only the name"
         levels = [
-            _lvl(f"{_null(c)} OR ({separators_only})", "null, or the same but for dots, '_' or '-'", null=True),
+            _lvl(null, label, null=True),
             _lvl(f"{c}_l = {c}_r", "exact address"),
             _lvl(f"{u}_l = {u}_r", "same user name, other domain", tf=u),
             _lvl(f"{_lev(c, 1)} AND {dg}_l = {dg}_r", "one typo, same digits"),
@@ -97,12 +119,17 @@ def _comparison(f: Field) -> dict:
         levels = [_lvl(_null(c), "null", null=True), _lvl(f"{c}_l = {c}_r", "exact"),
                   _lvl(_lev(c, 1), "one edit"), _lvl("ELSE", "else")]
     elif f.kind == "category":
-        levels = [_lvl(_null(c), "null", null=True), _lvl(f"{c}_l = {c}_r", "exact", tf=c),
+        # no term-frequency adjustment: a rare category (a small country) goes with
+        # names that are rare in the file as a whole, so it would count twice
+        levels = [_lvl(_null(c), "null", null=True), _lvl(f"{c}_l = {c}_r", "exact"),
                   _lvl("ELSE", "else")]
     else:  # text
         levels = [_lvl(_null(c), "null", null=True), _lvl(f"{c}_l = {c}_r", "exact", tf=c),
                   _lvl(_lev(c, 2), "two edits"), _lvl("ELSE", "else")]
     return {"output_column_name": c, "comparison_levels": levels}
+
+
+SWAPPED_EXACT = "first_name_l = last_name_r AND last_name_l = first_name_r"
 
 
 def _name_pair_comparison() -> dict:
@@ -111,17 +138,26 @@ def _name_pair_comparison() -> dict:
     levels = [
         _lvl(f"({_null(fn)}) AND ({_null(ln)})", "null", null=True),
         _lvl("full_name_l = full_name_r", "exact full name", tf="full_name"),
-        _lvl(f"{fn}_l = {ln}_r AND {ln}_l = {fn}_r", "first and last swapped"),
-        _lvl(f"({fn}_l = {fn}_r AND {_lev(ln, 2)}) OR ({ln}_l = {ln}_r AND {_lev(fn, 2)})",
-             "one exact, other within two edits"),
+        _lvl(SWAPPED_EXACT, "first and last swapped"),
+        _lvl(f"({fn}_l = {fn}_r AND {_lev(ln, 1)}) OR ({ln}_l = {ln}_r AND {_lev(fn, 1)})",
+             "one exact, other one edit"),
         _lvl(f"{_lev(ln, 1)} AND instr({fn}_nicks_l, concat(',', {fn}_r, ',')) > 0",
              "first names a nickname of one another, last within one edit"),
         _lvl(f"({fn}_l = {ln}_r AND levenshtein({ln}_l, {fn}_r) <= 2)"
              f" OR ({ln}_l = {fn}_r AND levenshtein({fn}_l, {ln}_r) <= 2)",
              "first and last swapped, one within two edits"),
+        # two edits is a typo or another name (Martin / Martinez, Mark / Marie)
+        _lvl(f"({fn}_l = {fn}_r AND {_lev(ln, 2)}) OR ({ln}_l = {ln}_r AND {_lev(fn, 2)})",
+             "one exact, other two edits"),
         _lvl(both(2), "both within two edits"),
-        _lvl(f"{ln}_l = {ln}_r", "last name only", tf=ln),
-        _lvl(f"{fn}_l = {fn}_r", "first name only", tf=fn),
+        # one name missing: the other is all there is to compare
+        _lvl(f"{ln}_l = {ln}_r AND ({_null(fn)})", "last name equal, first name missing", tf=ln),
+        _lvl(f"{fn}_l = {fn}_r AND ({_null(ln)})", "first name equal, last name missing", tf=fn),
+        # both given, one wholly different: relatives (twins, spouses) more than one
+        # person; a rare shared last name is not more evidence of the same person
+        # here, so no term-frequency adjustment
+        _lvl(f"{ln}_l = {ln}_r", "last name equal, first names differ"),
+        _lvl(f"{fn}_l = {fn}_r", "first name equal, last names differ"),
         _lvl("ELSE", "else"),
     ]
     return {"output_column_name": "name", "comparison_levels": levels}
@@ -147,7 +183,7 @@ def splink_settings(cfg: DedupConfig) -> dict:
                 comparisons.append(_name_pair_comparison())
                 names_done = True
             continue
-        comparisons.append(_comparison(f))
+        comparisons.append(_comparison(f, cfg.has_name_pair))
     return {
         "link_type": "dedupe_only",
         "unique_id_column_name": "unique_id",
@@ -168,6 +204,19 @@ def exact_match_u_sql(table: str, col: str) -> str:
         SELECT CAST(count(*) AS DOUBLE) AS c FROM {table} WHERE {col} IS NOT NULL GROUP BY {col}) t"""
 
 
+def swapped_names_u_sql(table: str) -> str:
+    """u of "first and last swapped" among pairs with both names, from (first, last) counts.
+
+    Ordered pairs (i, j) with first_i = last_j and last_i = first_j, less each
+    record paired with itself (first = last), over M(M-1).
+    """
+    counts = (f"SELECT first_name AS f, last_name AS l, CAST(count(*) AS DOUBLE) AS c FROM {table} "
+              "WHERE first_name IS NOT NULL AND last_name IS NOT NULL GROUP BY first_name, last_name")
+    return f"""SELECT (SELECT sum(a.c * b.c) FROM ({counts}) a JOIN ({counts}) b ON a.f = b.l AND a.l = b.f)
+        - (SELECT coalesce(sum(c), 0) FROM ({counts}) x WHERE f = l),
+        (SELECT sum(c) FROM ({counts}) y)"""
+
+
 def _set_exact_match_u(engine: Engine, settings: dict, std_table: str) -> None:
     """Fix u of every exact-match level to its exact value instead of a sample.
 
@@ -180,11 +229,15 @@ def _set_exact_match_u(engine: Engine, settings: dict, std_table: str) -> None:
     for comp in settings["comparisons"]:
         for lvl in comp["comparison_levels"]:
             m = _EXACT.match(lvl["sql_condition"])
-            if not m:
+            if lvl["sql_condition"] == SWAPPED_EXACT:
+                col, sql = SWAPPED_EXACT, swapped_names_u_sql(std_table)
+            elif m:
+                col = m.group(1)
+                sql = exact_match_u_sql(std_table, col)
+            else:
                 continue
-            col = m.group(1)
             if col not in cache:
-                same, total = engine.row(exact_match_u_sql(std_table, col))
+                same, total = engine.row(sql)
                 same, total = float(same or 0), float(total or 0)
                 pairs = total * (total - 1)
                 cache[col] = max(same, 1.0) / pairs if pairs > 0 else 0.5
@@ -241,7 +294,7 @@ class _WarningCollector(logging.Handler):
 
 
 def train_linker(engine: Engine, cfg: DedupConfig, std_table: str, n_records: int, *,
-                 u_max_pairs: float = 2e6, em_max_pairs: float = 1e6,
+                 u_max_pairs: float = 1e6, em_max_pairs: float = 2.5e5,
                  seed: int = 1) -> tuple[Any, ModelReport]:
     """Train a Splink linker on ``std_table``: prior, u, m (see the module docstring).
 

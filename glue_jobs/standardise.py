@@ -16,26 +16,37 @@ def nullif_blank(expr: str) -> str:
     return f"NULLIF(trim({expr}), '')"
 
 
-def _std_expressions(engine: Engine, f: Field) -> dict[str, str]:
-    """Standardised column(s) for one field, as SQL over the raw input."""
+def _std_expressions(engine: Engine, f: Field) -> tuple[dict[str, str], dict[str, str]]:
+    """Standardised column(s) for one field: ``(pre, std)``.
+
+    ``pre``: intermediate columns over the raw input, computed once each;
+    ``std``: the standardised columns, over the raw input and ``pre``'s names.
+    (An expression used three times is written once: the engines do not share
+    common subexpressions across output columns, and the e-mail's regular
+    expressions were most of the standardising time.)
+    """
     q = lambda role: engine.quote(f.columns[role])  # noqa: E731
     ra = engine.regexp_replace_all
+    p = lambda x: f"__pre_{f.name}_{x}"  # noqa: E731
     if f.kind == "name":
-        return {f.name: nullif_blank(ra(f"lower({q('column')})", r"[^\p{L}]", ""))}
+        return {}, {f.name: nullif_blank(ra(f"lower({q('column')})", r"[^\p{L}]+", ""))}
     if f.kind == "email":
         # lower case, "+tag" dropped; dots dropped only where the provider ignores
         # them (Gmail): elsewhere "a.b@x" and "ab@x" are two mailboxes
         e = f"lower(trim({q('column')}))"
-        raw_user = ra(ra(f"split_part({e}, '@', 1)", r"\+.*$", ""), r"[^\p{L}\p{N}._-]", "")
-        dom = f"split_part({e}, '@', 2)"
+        pre = {
+            p("raw_user"): ra(ra(f"split_part({e}, '@', 1)", r"\+.*$", ""), r"[^\p{L}\p{N}._-]+", ""),
+            p("dom"): f"split_part({e}, '@', 2)",
+            p("valid"): f"{e} LIKE '%_@_%'",
+        }
+        raw_user, dom, valid = p("raw_user"), p("dom"), p("valid")
         gmail = f"{dom} IN ('gmail.com', 'googlemail.com')"
         user = f"CASE WHEN {gmail} THEN replace({raw_user}, '.', '') ELSE {raw_user} END"
-        valid = f"{e} LIKE '%_@_%'"
-        alnum_user = ra(raw_user, r"[^\p{L}\p{N}]", "")
-        return {
+        alnum_user = ra(raw_user, r"[^\p{L}\p{N}]+", "")
+        return pre, {
             f.name: f"CASE WHEN {valid} THEN {nullif_blank(f'concat({user}, {chr(39)}@{chr(39)}, {dom})')} END",
             f"{f.name}_user": f"CASE WHEN {valid} THEN {nullif_blank(user)} END",
-            f"{f.name}_digits": ra(raw_user, "[^0-9]", ""),
+            f"{f.name}_digits": ra(raw_user, "[^0-9]+", ""),
             f"{f.name}_alnum": f"CASE WHEN {valid} THEN concat({alnum_user}, '@', {dom}) END",
         }
     if f.kind in ("date_parts", "date"):
@@ -43,27 +54,28 @@ def _std_expressions(engine: Engine, f: Field) -> dict[str, str]:
             # "7", " 07 " and "7.0" (a spreadsheet's float) are all 7; anything else is NULL
             d, m, y = (engine.try_cast_int(ra(f"trim({q(r)})", r"\.0*$", "")) for r in ("day", "month", "year"))
         else:
-            digits = ra(q("column"), "[^0-9]", "")
+            digits = ra(q("column"), "[^0-9]+", "")
             pos = {"YYYYMMDD": (1, 5, 7), "YYYY-MM-DD": (1, 5, 7),
                    "DD/MM/YYYY": (5, 3, 1), "MM/DD/YYYY": (5, 1, 3)}[f.date_format]
-            y, m, d = (f"CASE WHEN length({digits}) = 8 THEN {engine.try_cast_int(f'substr({digits}, {p}, {n})')} END"
-                       for p, n in zip(pos, (4, 2, 2)))
+            y, m, d = (f"CASE WHEN length({digits}) = 8 THEN {engine.try_cast_int(f'substr({digits}, {p_}, {n})')} END"
+                       for p_, n in zip(pos, (4, 2, 2)))
         # each part on its own (a record missing its day still has a month and a
         # year to compare), and the whole date where all three are valid
-        d, m, y = (f"CASE WHEN {x} BETWEEN {lo} AND {hi} THEN {x} END"
-                   for x, lo, hi in ((d, 1, 31), (m, 1, 12), (y, 1000, 2999)))
+        pre = {p(part): f"CASE WHEN {x} BETWEEN {lo} AND {hi} THEN {x} END"
+               for part, x, lo, hi in (("d", d, 1, 31), ("m", m, 1, 12), ("y", y, 1000, 2999))}
+        d, m, y = p("d"), p("m"), p("y")
         s = lambda x, n: f"lpad(CAST({x} AS STRING), {n}, '0')"  # noqa: E731
         whole = (f"CASE WHEN {y} IS NOT NULL AND {m} IS NOT NULL AND {d} IS NOT NULL "
                  f"THEN concat({s(y, 4)}, '-', {s(m, 2)}, '-', {s(d, 2)}) END")
-        return {f.name: whole, f"{f.name}_y": y, f"{f.name}_m": m, f"{f.name}_d": d}
+        return pre, {f.name: whole, f"{f.name}_y": y, f"{f.name}_m": m, f"{f.name}_d": d}
     if f.kind == "identifier":
-        v = nullif_blank(f"lower({q('column')})")
+        pre = {p("v"): nullif_blank(f"lower({q('column')})")}
         # the same login with other digits at the end: "jsmith", "jsmith7", "jsmith1975"
-        return {f.name: v, f"{f.name}_stem": nullif_blank(ra(v, "[0-9]+$", ""))}
+        return pre, {f.name: p("v"), f"{f.name}_stem": nullif_blank(ra(p("v"), "[0-9]+$", ""))}
     if f.kind == "code":
-        return {f.name: nullif_blank(ra(f"lower({q('column')})", r"[^\p{L}\p{N}]", ""))}
+        return {}, {f.name: nullif_blank(ra(f"lower({q('column')})", r"[^\p{L}\p{N}]+", ""))}
     # category, text
-    return {f.name: nullif_blank(ra(f"lower({q('column')})", r"\s+", " "))}
+    return {}, {f.name: nullif_blank(ra(f"lower({q('column')})", r"\s+", " "))}
 
 
 def create_lookup_tables(engine: Engine, cfg: DedupConfig) -> None:
@@ -82,15 +94,30 @@ def create_standardised(engine: Engine, cfg: DedupConfig, input_table: str, name
 
 def standardise_sql(engine: Engine, cfg: DedupConfig, input_table: str) -> str:
     """The standardised table, as SQL; run ``create_lookup_tables`` first."""
+    pre: dict[str, str] = {}
     exprs: dict[str, str] = {"unique_id": f"CAST({engine.quote(cfg.id_column)} AS STRING)"}
     for f in cfg.fields:
-        exprs.update(_std_expressions(engine, f))
+        p, e = _std_expressions(engine, f)
+        pre.update(p)
+        exprs.update(e)
+    source = input_table
+    if pre:
+        first = ",\n  ".join(f"{e} AS {name}" for name, e in pre.items())
+        source = f"(SELECT *,\n  {first}\nFROM {input_table}) __pre"
     inner = ",\n  ".join(f"{e} AS {name}" for name, e in exprs.items())
-    sql = f"SELECT\n  {inner}\nFROM {input_table}"
+    sql = f"SELECT\n  {inner}\nFROM {source}"
     if not cfg.has_name_pair:
         return sql
     # full_name for blocking and term frequencies; first_name_nicks: ",tim,timmy,"
-    # for "timothy", so that a comparison can test a nickname with instr()
-    return (f"SELECT s.*, CASE WHEN s.first_name IS NOT NULL AND s.last_name IS NOT NULL "
-            f"THEN concat(s.first_name, ' ', s.last_name) END AS full_name, n.related AS first_name_nicks "
-            f"FROM ({sql}) s LEFT JOIN {NICKNAME_TABLE} n ON s.first_name = n.name")
+    # for "timothy", so that a comparison can test a nickname with instr();
+    # <email>_from_name: the e-mail's user name is only the person's name
+    # ("mary.jones", "jonesmary", "mjones"), which says no more than the name does
+    fn, ln = "s.first_name", "s.last_name"
+    name_forms = (f"concat({fn}, {ln})", f"concat({ln}, {fn})", f"concat(substr({fn}, 1, 1), {ln})",
+                  f"concat({fn}, substr({ln}, 1, 1))", f"concat({ln}, substr({fn}, 1, 1))")
+    from_name = "".join(
+        f", coalesce(split_part(s.{f.name}_alnum, '@', 1) IN ({', '.join(name_forms)}), false) AS {f.name}_from_name"
+        for f in cfg.fields if f.kind == "email")
+    return (f"SELECT s.*, CASE WHEN {fn} IS NOT NULL AND {ln} IS NOT NULL "
+            f"THEN concat({fn}, ' ', {ln}) END AS full_name, n.related AS first_name_nicks{from_name} "
+            f"FROM ({sql}) s LEFT JOIN {NICKNAME_TABLE} n ON {fn} = n.name")

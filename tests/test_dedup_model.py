@@ -59,6 +59,15 @@ PATTERNS = [
     # namesakes: logins made unique with a number, e-mails differing in a separator
     (_r("YY13", "Barnaby", "Whitlock", "barnaby.whitlock@example.com", ("1", "8", "1966"), "FRANCE", "bwhitlock"), "ns1"),
     (_r("YY14", "Barnaby", "Whitlock", "barnaby_whitlock@example.com", ("14", "2", "1979"), "FRANCE", "bwhitlock1"), "ns2"),
+    # a typo in both names (no name agrees: found only by blocking on the initials)
+    (_r("YY15", "Karolina", "Allenby", "karolina.a@example.org", ("12", "10", "1983"), "POLAND", None), "typo2"),
+    (_r("YY16", "Karolna", "Alenby", "k.allenby83@example.com", ("12", "10", "1983"), "POLAND", None), "typo2"),
+    # spouses sharing a family address, other birth dates
+    (_r("YY17", "Hermione", "Castellano", "castellano.family@example.org", ("2", "4", "1960"), "ITALY", None), "sp1"),
+    (_r("YY18", "Lorenzo", "Castellano", "castellano.family@example.org", ("19", "9", "1957"), "ITALY", None), "sp2"),
+    # namesakes in a small country whose user names are their names, at two providers
+    (_r("YY19", "Ingrid", "Solberg", "ingridsolberg@example.com", ("5", "7", "1971"), "NORWAY", None), "nm1"),
+    (_r("YY20", "Ingrid", "Solberg", "ingrid.solberg@example.net", ("23", "1", "1985"), "NORWAY", None), "nm2"),
 ]
 
 
@@ -79,14 +88,14 @@ def pattern_matches():
     return dict(engine.con.execute(f"SELECT c_customer_id, match_id FROM {res.matches_table}").fetchall())
 
 
-@pytest.mark.parametrize("label", ["nick", "swap", "mail", "login", "dob"])
+@pytest.mark.parametrize("label", ["nick", "swap", "mail", "login", "dob", "typo2"])
 def test_the_issues_duplicate_patterns_are_found(pattern_matches, label):
     ids = [r["c_customer_id"] for r, lab in PATTERNS if lab == label]
     assert len({pattern_matches[i] for i in ids}) == 1, [(i, pattern_matches[i]) for i in ids]
 
 
 def test_look_alikes_stay_apart(pattern_matches):
-    for a, b in (("YY11", "YY12"), ("YY13", "YY14")):
+    for a, b in (("YY11", "YY12"), ("YY13", "YY14"), ("YY17", "YY18"), ("YY19", "YY20")):
         assert pattern_matches[a] != pattern_matches[b], (a, b)
     got = {pattern_matches[r["c_customer_id"]] for r, _ in PATTERNS}
     assert len(got) == len(set(lab for _, lab in PATTERNS))  # and no pattern pulled into another
@@ -122,3 +131,24 @@ def test_no_single_disagreement_is_a_veto():
     ok = Comparison([Level(0.8), Level(0.2, else_=True)])
     floor_disagreement_m([ok])
     assert [lv.m_probability for lv in ok.comparison_levels] == [0.8, 0.2]
+
+
+def test_swapped_names_u_is_counted_exactly():
+    """u of "first and last swapped" (Splink's sample rarely sees one): the SQL
+    count equals a brute-force count over every ordered pair."""
+    import itertools
+
+    import duckdb
+
+    from glue_jobs.model import swapped_names_u_sql
+
+    names = [("ann", "lee"), ("lee", "ann"), ("lee", "ann"), ("bo", "bo"), ("bo", "bo"), ("kim", "park"),
+             ("park", "kim"), (None, "lee"), ("ann", None), ("ann", "lee")]
+    con = duckdb.connect()
+    con.execute("CREATE TABLE t (first_name VARCHAR, last_name VARCHAR)")
+    con.executemany("INSERT INTO t VALUES (?, ?)", names)
+    same, total = con.execute(swapped_names_u_sql("t")).fetchone()
+    full = [n for n in names if None not in n]
+    brute = sum(1 for (a, b) in itertools.permutations(range(len(full)), 2)
+                if full[a][0] == full[b][1] and full[a][1] == full[b][0])
+    assert (same, total) == (brute, len(full))
