@@ -15,6 +15,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from glue_jobs.columns import generated_names, original_names, renamed_view
 from glue_jobs.confidence import confidence_sql
 from glue_jobs.config import DedupConfig
 from glue_jobs.engines import Engine
@@ -76,9 +77,8 @@ def deduplicate(engine: Engine, cfg: DedupConfig, input_table: str, *, source: s
     check_column_names(cols, source)
     t0 = time.perf_counter()
     n = check_records(engine, cfg, input_table, source)
-    internal = {c: f"__in_{i}" for i, c in enumerate(cols)}
-    engine.view(INPUT_TABLE, "SELECT " + ", ".join(f"{engine.quote(c)} AS {internal[c]}" for c in cols)
-                + f" FROM {input_table}")
+    internal = generated_names(cols)
+    renamed_view(engine, input_table, INPUT_TABLE, internal)
     icfg, icols = cfg.renamed(internal), list(internal.values())
     qid = icfg.id_column
 
@@ -98,7 +98,7 @@ def deduplicate(engine: Engine, cfg: DedupConfig, input_table: str, *, source: s
         SELECT {qcols}, c.{MATCH_ID} AS {INTERNAL_MATCH_ID}, c.{CONFIDENCE} AS {INTERNAL_CONFIDENCE}
         FROM {INPUT_TABLE} i JOIN {CONFIDENCE_TABLE} c ON CAST(i.{qid} AS STRING) = c.unique_id""")
     engine.create(SURVIVORS_INTERNAL, survivors_sql(engine, icfg, icols, MATCHES_INTERNAL, INTERNAL_MATCH_ID))
-    back = ", ".join(f"{i} AS {engine.quote(c)}" for c, i in internal.items())
+    back = original_names(engine, internal)
     engine.view(MATCHES_TABLE, f"SELECT {back}, {INTERNAL_MATCH_ID} AS {MATCH_ID}, "
                 f"{INTERNAL_CONFIDENCE} AS {CONFIDENCE} FROM {MATCHES_INTERNAL}")
     engine.view(SURVIVORS_TABLE, f"SELECT {back} FROM {SURVIVORS_INTERNAL}")
