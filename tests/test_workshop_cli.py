@@ -202,3 +202,27 @@ def test_an_option_given_only_the_end_of_options_marker_is_refused(tmp_path, cap
         main(["plan", "--roster", str(roster), option], out=lambda text: None)
     assert done.value.code == 2
     assert "'--' is not a value" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("command", ["up", "destroy"])
+def test_ctrl_c_during_a_class_run_says_what_to_do_instead_of_a_traceback(tmp_path, command):
+    """A Ctrl-C while stacks are being changed (raised here inside a worker, as
+    ``pool.map`` re-raises it in the main thread) ends with a message and 130."""
+    from workshop.cli import EXIT_INTERRUPTED, main
+
+    class Interrupted:
+        def up(self, spec, log):
+            raise KeyboardInterrupt
+
+        destroy = up
+
+        def outputs(self, spec, log=None):
+            return None
+
+    roster = _roster(tmp_path, "Ada,ada@example.com\nBob,bob@example.com\n")
+    out: list[str] = []
+    argv = [command, "--roster", str(roster), "--trail-mode", "per-stack"]
+    if command == "up":
+        argv.append("--skip-preflight")
+    assert main(argv, backend=Interrupted(), out=out.append) == EXIT_INTERRUPTED
+    assert f"interrupted (Ctrl-C) during '{command}'" in out[-1] and "workshop status" in out[-1]

@@ -44,6 +44,7 @@ from workshop.roster import RosterError, load_roster
 from workshop.terminal import ArgumentParser, escape, say
 
 EXIT_OK, EXIT_FAILED, EXIT_REFUSED = 0, 1, 2
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as a shell reports a Ctrl-C
 
 
 class UsageError(ValueError):
@@ -323,6 +324,13 @@ def main(argv: list[str] | None = None, *, backend: StackBackend | None = None,
     except Refusal as error:
         ctx.out(str(error))
         return EXIT_REFUSED
+    except KeyboardInterrupt:
+        # Ctrl-C reaches the running `pulumi` processes too (one process group), and
+        # each stops its update; what is done stays done and `up`/`destroy` carry on
+        ctx.out(f"interrupted (Ctrl-C) during '{args.command}': stacks being changed may be part-way. "
+                "'python -m workshop status' with the same roster shows each stack; the same command "
+                "again carries on from there")
+        return EXIT_INTERRUPTED
 
 
 if __name__ == "__main__":
