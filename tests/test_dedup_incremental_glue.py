@@ -67,15 +67,23 @@ def _published(world) -> dict[str, bytes]:
     return {k: world.read(k) for p in prefixes for k in world.keys(p)}
 
 
-def test_glue_job_adds_an_upload_incrementally_with_stable_ids(world, tmp_path):
+UP = "etl-ttt-demo/data_analytics_team_folder/"
+
+
+def _upload_base_and_batch(world):
+    """The sample split into a base (90 %) and a batch (10 %, fixed seed), both uploaded under ``UP``."""
     df = pd.read_csv(SAMPLE, dtype=str, keep_default_na=False)
     batch = df.sample(frac=0.1, random_state=8)
     base = df.drop(batch.index)
-    up = "etl-ttt-demo/data_analytics_team_folder/"
-    world.s3.put_object(Bucket=world.bucket, Key=up + "base.csv", Body=base.to_csv(index=False).encode())
-    world.s3.put_object(Bucket=world.bucket, Key=up + "batch.csv", Body=batch.to_csv(index=False).encode())
+    world.s3.put_object(Bucket=world.bucket, Key=UP + "base.csv", Body=base.to_csv(index=False).encode())
+    world.s3.put_object(Bucket=world.bucket, Key=UP + "batch.csv", Body=batch.to_csv(index=False).encode())
+    return df, base, batch
 
-    glue_entry.main(_argv(world, up + "base.csv", "jr_base", "replace"))
+
+def test_glue_job_adds_an_upload_incrementally_with_stable_ids(world, tmp_path):
+    df, base, batch = _upload_base_and_batch(world)
+
+    glue_entry.main(_argv(world, UP + "base.csv", "jr_base", "replace"))
     first = _check_no_customer_lost(world, set(base[ID]))
     model_prefix = world.defaults["--model_prefix"]
     assert sorted(world.keys(model_prefix)) == [model_prefix + "run_summary-jr_base.json",
@@ -87,12 +95,12 @@ def test_glue_job_adds_an_upload_incrementally_with_stable_ids(world, tmp_path):
     # a refused incremental run (ids already published) changes nothing, byte for byte
     before = _published(world)
     clash = pd.concat([batch, base.iloc[:1]])
-    world.s3.put_object(Bucket=world.bucket, Key=up + "clash.csv", Body=clash.to_csv(index=False).encode())
+    world.s3.put_object(Bucket=world.bucket, Key=UP + "clash.csv", Body=clash.to_csv(index=False).encode())
     with pytest.raises(InputError, match="already published"):
-        glue_entry.main(_argv(world, up + "clash.csv", "jr_clash", "incremental"))
+        glue_entry.main(_argv(world, UP + "clash.csv", "jr_clash", "incremental"))
     assert _published(world) == before
 
-    glue_entry.main(_argv(world, up + "batch.csv", "jr_batch", "incremental"))
+    glue_entry.main(_argv(world, UP + "batch.csv", "jr_batch", "incremental"))
     second = _check_no_customer_lost(world, set(df[ID]))
     assert {k: second[k] for k in first} == first, "published match_ids never change"
     assert sorted(world.keys(model_prefix)) == [model_prefix + "run_summary-jr_batch.json",
@@ -125,22 +133,17 @@ def test_an_incremental_run_larger_than_the_driver_holds_is_refused(world, incre
     from glue_jobs import contract
 
     assert world.defaults["--incremental_max_records"] == str(contract.incremental_max_records("G.1X"))
-    df = pd.read_csv(SAMPLE, dtype=str, keep_default_na=False)
-    batch = df.sample(frac=0.1, random_state=8)
-    base = df.drop(batch.index)
-    up = "etl-ttt-demo/data_analytics_team_folder/"
-    world.s3.put_object(Bucket=world.bucket, Key=up + "base.csv", Body=base.to_csv(index=False).encode())
-    world.s3.put_object(Bucket=world.bucket, Key=up + "batch.csv", Body=batch.to_csv(index=False).encode())
-    glue_entry.main(_argv(world, up + "base.csv", "jr_base", "replace"))
+    df, base, batch = _upload_base_and_batch(world)
+    glue_entry.main(_argv(world, UP + "base.csv", "jr_base", "replace"))
     before = _published(world)
     for limit, match in ((str(len(df) - 1), f"{len(df)} in all on the Glue driver's DuckDB; this job's workers "
                           f"hold at most {len(df) - 1}"), ("many", "not a positive whole number")):
-        argv = _argv(world, up + "batch.csv", "jr_big", "incremental")
+        argv = _argv(world, UP + "batch.csv", "jr_big", "incremental")
         argv[argv.index("--incremental_max_records") + 1] = limit
         with pytest.raises(InputError, match=match):
             glue_entry.main(argv)
         assert _published(world) == before, "nothing published"
-    argv = _argv(world, up + "batch.csv", "jr_fits", "incremental")
+    argv = _argv(world, UP + "batch.csv", "jr_fits", "incremental")
     argv[argv.index("--incremental_max_records") + 1] = str(len(df))
     glue_entry.main(argv)
     _check_no_customer_lost(world, set(df[ID]))
