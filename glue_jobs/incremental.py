@@ -40,7 +40,6 @@ MATCH_ID, CONFIDENCE = "match_id", "match_confidence"
 STD_CACHE, STD_CACHE_INFO = "standardised.parquet", "standardised.json"
 PUBLISHED_COLUMNS = (MATCH_ID, CONFIDENCE)
 MATCHES_INTERNAL, SURVIVORS_INTERNAL = "__incr_matches_internal", "__incr_survivors_internal"
-INTERNAL_MATCH_ID, INTERNAL_CONFIDENCE = "__incr_match_id", "__incr_match_confidence"
 
 
 @dataclass
@@ -173,7 +172,7 @@ def incremental_deduplicate(engine, cfg, new_table: str, published_table: str, *
     survivors tables of the job (every record, one survivor per match_id).
     """
     import glue_jobs.pipeline as core
-    from glue_jobs.columns import generated_names, original_names, renamed_view
+    from glue_jobs.columns import generated_names, renamed_view
     from glue_jobs.standardise import create_standardised
     from glue_jobs.validation import check_column_names
 
@@ -242,17 +241,13 @@ def incremental_deduplicate(engine, cfg, new_table: str, published_table: str, *
     plain = ", ".join(icols)
     qcols = lambda a: ", ".join(f"{a}.{c}" for c in icols)  # noqa: E731
     engine.create(MATCHES_INTERNAL, f"""
-        SELECT {qcols('p')}, p.{MATCH_ID} AS {INTERNAL_MATCH_ID},
-               coalesce(c.{CONFIDENCE}, CAST(p.{CONFIDENCE} AS DOUBLE)) AS {INTERNAL_CONFIDENCE}
+        SELECT {qcols('p')}, p.{MATCH_ID} AS {core.INTERNAL_MATCH_ID},
+               coalesce(c.{CONFIDENCE}, CAST(p.{CONFIDENCE} AS DOUBLE)) AS {core.INTERNAL_CONFIDENCE}
         FROM __incr_pub_in p LEFT JOIN __incr_conf c ON CAST(p.{q} AS STRING) = c.unique_id
         UNION ALL
         SELECT {qcols('n')}, c.{MATCH_ID}, c.{CONFIDENCE}
         FROM (SELECT {plain} FROM __incr_new_in) n JOIN __incr_conf c ON CAST(n.{q} AS STRING) = c.unique_id""")
-    engine.create(SURVIVORS_INTERNAL, core.survivors_sql(engine, icfg, icols, MATCHES_INTERNAL, INTERNAL_MATCH_ID))
-    back = original_names(engine, internal)
-    engine.view(core.MATCHES_TABLE, f"SELECT {back}, {INTERNAL_MATCH_ID} AS {MATCH_ID}, "
-                f"{INTERNAL_CONFIDENCE} AS {CONFIDENCE} FROM {MATCHES_INTERNAL}")
-    engine.view(core.SURVIVORS_TABLE, f"SELECT {back} FROM {SURVIVORS_INTERNAL}")
+    core.survivors_and_output_views(engine, icfg, internal, MATCHES_INTERNAL, SURVIVORS_INTERNAL)
     n_clusters = int(engine.scalar(f"SELECT count(*) FROM {core.SURVIVORS_TABLE}"))
     joined, new_clusters = engine.rows(
         "SELECT sum(CASE WHEN joined THEN 1 ELSE 0 END), count(DISTINCT CASE WHEN NOT joined "

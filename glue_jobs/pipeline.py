@@ -97,17 +97,27 @@ def deduplicate(engine: Engine, cfg: DedupConfig, input_table: str, *, source: s
     engine.create(MATCHES_INTERNAL, f"""
         SELECT {qcols}, c.{MATCH_ID} AS {INTERNAL_MATCH_ID}, c.{CONFIDENCE} AS {INTERNAL_CONFIDENCE}
         FROM {INPUT_TABLE} i JOIN {CONFIDENCE_TABLE} c ON CAST(i.{qid} AS STRING) = c.unique_id""")
-    engine.create(SURVIVORS_INTERNAL, survivors_sql(engine, icfg, icols, MATCHES_INTERNAL, INTERNAL_MATCH_ID))
-    back = original_names(engine, internal)
-    engine.view(MATCHES_TABLE, f"SELECT {back}, {INTERNAL_MATCH_ID} AS {MATCH_ID}, "
-                f"{INTERNAL_CONFIDENCE} AS {CONFIDENCE} FROM {MATCHES_INTERNAL}")
-    engine.view(SURVIVORS_TABLE, f"SELECT {back} FROM {SURVIVORS_INTERNAL}")
+    survivors_and_output_views(engine, icfg, internal, MATCHES_INTERNAL, SURVIVORS_INTERNAL)
     n_matches = int(engine.scalar(f"SELECT count(*) FROM {MATCHES_INTERNAL}"))
     n_clusters = int(engine.scalar(f"SELECT count(*) FROM {SURVIVORS_INTERNAL}"))
     if n_matches != n:  # the join must keep every record: never publish a set with customers missing
         raise RuntimeError(f"{source}: {n} records in but {n_matches} with a match_id; nothing written")
     rep.timings["survivors"] = time.perf_counter() - t
     return DedupResult(MATCHES_TABLE, SURVIVORS_TABLE, n, n_clusters, n - n_clusters, rep)
+
+
+def survivors_and_output_views(engine: Engine, icfg: DedupConfig, internal: dict[str, str],
+                               matches_internal: str, survivors_internal: str) -> None:
+    """Table ``survivors_internal`` from ``matches_internal`` (the generated columns of
+    ``internal``, ``INTERNAL_MATCH_ID``, ``INTERNAL_CONFIDENCE``), and the two output
+    views (``MATCHES_TABLE``, ``SURVIVORS_TABLE``) under the input's own column names.
+    Full and incremental runs both end here."""
+    icols = list(internal.values())
+    engine.create(survivors_internal, survivors_sql(engine, icfg, icols, matches_internal, INTERNAL_MATCH_ID))
+    back = original_names(engine, internal)
+    engine.view(MATCHES_TABLE, f"SELECT {back}, {INTERNAL_MATCH_ID} AS {MATCH_ID}, "
+                f"{INTERNAL_CONFIDENCE} AS {CONFIDENCE} FROM {matches_internal}")
+    engine.view(SURVIVORS_TABLE, f"SELECT {back} FROM {survivors_internal}")
 
 
 def check_records(engine: Engine, cfg: DedupConfig, table: str, source: str) -> int:
