@@ -62,7 +62,13 @@ FIRST_NAMES_UNLIKE = ("first_name_l IS NOT NULL AND first_name_r IS NOT NULL"
                       " AND coalesce(levenshtein(last_name_l, first_name_r), 9) > 2")
 
 
-def _comparison(f: Field, name_pair: bool = False) -> dict:
+# One first name, three letters or more, is part of the other: Liv / Olivia, Jon / Jonathan
+FIRST_NAME_INSIDE_OTHER = ("(length(first_name_l) >= 3 AND instr(first_name_r, first_name_l) > 0)"
+                           " OR (length(first_name_r) >= 3 AND instr(first_name_l, first_name_r) > 0)")
+
+
+def _comparison(f: Field, name_pair: bool = False, birth_date: str | None = None) -> dict:
+    """Splink comparison of one field; ``birth_date``: the name of the file's date field, if any."""
     c = f.name
     if f.kind == "name":
         levels = [_lvl(_null(c), "null", null=True), _lvl(f"{c}_l = {c}_r", "exact", tf=c),
@@ -77,8 +83,15 @@ def _comparison(f: Field, name_pair: bool = False) -> dict:
         label = "null, or the same but for dots, '_' or '-'"
         if name_pair:
             # one address or user name for two people with unlike first names: a
-            # family's shared address, as likely as one person's; no evidence
-            null += f" OR (({c}_l = {c}_r OR {u}_l = {u}_r) AND {FIRST_NAMES_UNLIKE})"
+            # family's shared address, as likely as one person's; no evidence. Not
+            # when the two were born on the same day: one person whose first name
+            # is a short form the nickname list lacks (Liv / Olivia), or badly typed
+            # (Jlspeh / Joseph), far more often than a family member
+            # (compared part by part: a comparison that reads the date column itself
+            # is left out of the EM session blocked on the date, and never trained)
+            same_day = " AND ".join(f"{birth_date}_{p}_l = {birth_date}_{p}_r" for p in "ymd")
+            born = f" AND NOT coalesce({same_day}, false)" if birth_date else ""
+            null += f" OR (({c}_l = {c}_r OR {u}_l = {u}_r) AND {FIRST_NAMES_UNLIKE}{born})"
             # "juliadavidson@yahoo.co.uk" / "juliadavidson@gmail.com": two
             # namesakes as often as one person; the name comparison has it already
             null += f" OR ({u}_l = {u}_r AND {c}_l <> {c}_r AND {c}_from_name_l)"
@@ -153,6 +166,10 @@ def _name_pair_comparison() -> dict:
         # one name missing: the other is all there is to compare
         _lvl(f"{ln}_l = {ln}_r AND ({_null(fn)})", "last name equal, first name missing", tf=ln),
         _lvl(f"{fn}_l = {fn}_r AND ({_null(ln)})", "first name equal, last name missing", tf=fn),
+        # a short form the nickname list lacks, inside the full name (Liv / Olivia,
+        # Jon / Jonathan, Tina / Christina): one person far more often than twins,
+        # whose names are two names; a level apart so each gets its own weight
+        _lvl(f"{ln}_l = {ln}_r AND ({FIRST_NAME_INSIDE_OTHER})", "last name equal, one first name inside the other"),
         # both given, one wholly different: relatives (twins, spouses) more than one
         # person; a rare shared last name is not more evidence of the same person
         # here, so no term-frequency adjustment
@@ -177,13 +194,14 @@ def _rule(rule: Any) -> Any:
 def splink_settings(cfg: DedupConfig) -> dict:
     comparisons = []
     names_done = False
+    birth_date = next((f.name for f in cfg.fields if f.kind in ("date", "date_parts")), None)
     for f in cfg.fields:
         if cfg.has_name_pair and f.name in ("first_name", "last_name"):
             if not names_done:
                 comparisons.append(_name_pair_comparison())
                 names_done = True
             continue
-        comparisons.append(_comparison(f, cfg.has_name_pair))
+        comparisons.append(_comparison(f, cfg.has_name_pair, birth_date))
     return {
         "link_type": "dedupe_only",
         "unique_id_column_name": "unique_id",
