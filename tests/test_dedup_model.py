@@ -209,3 +209,16 @@ def test_an_address_shared_by_unlike_first_names_counts_only_between_other_birth
     assert same_day["name"] == "last name equal, one first name inside the other", same_day
     assert family["email"].startswith("null"), family
     assert twins["name"] == "last name equal, first names differ", twins
+
+
+def test_a_birth_year_one_digit_apart_is_not_a_year_off_by_one():
+    """1998 / 1997 is a year off by one; 1998 / 1992 is one character too, but as often
+    two people with one common name born six years apart as a typo: a level of its own."""
+    a, off, digit, swapped = (
+        _r("D1", "Steven", "Smith", None, ("12", "10", "1998"), None, None),
+        _r("D2", "Steven", "Smith", None, ("12", "10", "1997"), None, None),
+        _r("D3", "Steve", "Smith", None, ("12", "10", "1992"), None, None),
+        _r("D4", "Steven", "Smith", None, ("10", "12", "1998"), None, None))
+    got = [lv["dob"] for lv in _levels((a, off), (a, digit), (a, swapped))]
+    assert got == ["one part off by one, or day/month swapped", "one character otherwise",
+                   "one part off by one, or day/month swapped"], got
