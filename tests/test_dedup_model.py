@@ -74,6 +74,13 @@ PATTERNS = [
      "short"),
     (_r("YY22", "Liv", "Greer-Brown", "olivia_greerbrown@example.com.au", ("28", "2", "1988"), "AUSTRALIA", None),
      "short"),
+    # a typo in one name, the birth year missing, e-mail replaced: no blocking rule on the
+    # whole birth date finds it; last name, first initial and two birth-date parts do
+    (_r("YY23", "Ludmila", "Thorvaldsen", "ludmila.t@example.org", ("10", "11", "1975"), "DENMARK", None), "block"),
+    (_r("YY24", "Ludmla", "Thorvaldsen", "lt.mail@example.net", ("10", "11", None), "DENMARK", None), "block"),
+    # ... and a year off by one with a typo in the last name: first name, last initial, day and month
+    (_r("YY25", "Evangelina", "Marchetti", "evangelina.m@example.org", ("3", "6", "1962"), "ITALY", None), "block2"),
+    (_r("YY26", "Evangelina", "Marchettu", "em62@example.net", ("3", "6", "1961"), "ITALY", None), "block2"),
 ]
 
 
@@ -94,7 +101,7 @@ def pattern_matches():
     return dict(engine.con.execute(f"SELECT c_customer_id, match_id FROM {res.matches_table}").fetchall())
 
 
-@pytest.mark.parametrize("label", ["nick", "swap", "mail", "login", "dob", "typo2", "short"])
+@pytest.mark.parametrize("label", ["nick", "swap", "mail", "login", "dob", "typo2", "short", "block", "block2"])
 def test_the_issues_duplicate_patterns_are_found(pattern_matches, label):
     ids = [r["c_customer_id"] for r, lab in PATTERNS if lab == label]
     assert len({pattern_matches[i] for i in ids}) == 1, [(i, pattern_matches[i]) for i in ids]
