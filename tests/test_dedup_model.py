@@ -229,3 +229,22 @@ def test_a_birth_year_one_digit_apart_is_not_a_year_off_by_one():
     got = [lv["dob"] for lv in _levels((a, off), (a, digit), (a, swapped))]
     assert got == ["one part off by one, or day/month swapped", "one character otherwise",
                    "one part off by one, or day/month swapped"], got
+
+
+def test_a_middle_initial_in_the_first_name_field_is_dropped():
+    """"Elisabeth P.", "Jason S" and "JasonS." are Elisabeth and Jason; a first name that
+    is only initials ("J.", "A.J.") or two names ("Mary Ann") is kept as it is."""
+    from glue_jobs.config import load_config
+    from glue_jobs.engines import DuckDBEngine
+    from glue_jobs.standardise import create_standardised
+    from tests.dedup_fixtures import SETTINGS
+
+    names = {"Elisabeth P.": "elisabeth", "Jason S": "jason", "JasonS.": "jason", " Terence A. ": "terence",
+             "Łukasz W.": "łukasz", "J.": "j", "A.J.": "aj", "Mary Ann": "maryann", "Al": "al"}
+    engine = DuckDBEngine()
+    engine.con.register("names_df", pd.DataFrame([_r(f"M{i}", n, "Jansen", None, None, None, None)
+                                                  for i, n in enumerate(names)]).astype("string"))
+    engine.con.execute("CREATE TABLE names_raw AS SELECT * FROM names_df")
+    create_standardised(engine, load_config(SETTINGS), "names_raw", "names_std")
+    got = dict(engine.con.execute("SELECT unique_id, first_name FROM names_std").fetchall())
+    assert [got[f"M{i}"] for i in range(len(names))] == list(names.values())
