@@ -62,9 +62,14 @@ FIRST_NAMES_UNLIKE = ("first_name_l IS NOT NULL AND first_name_r IS NOT NULL"
                       " AND coalesce(levenshtein(last_name_l, first_name_r), 9) > 2")
 
 
-# One first name, three letters or more, is part of the other: Liv / Olivia, Jon / Jonathan
-FIRST_NAME_INSIDE_OTHER = ("(length(first_name_l) >= 3 AND instr(first_name_r, first_name_l) > 0)"
-                           " OR (length(first_name_r) >= 3 AND instr(first_name_l, first_name_r) > 0)")
+
+
+def _inside_other(c: str) -> str:
+    """One value, three letters or more, is part of the other: Liv / Olivia, Moretti / Parisi-Moretti."""
+    return f"(length({c}_l) >= 3 AND instr({c}_r, {c}_l) > 0) OR (length({c}_r) >= 3 AND instr({c}_l, {c}_r) > 0)"
+
+
+FIRST_NAME_INSIDE_OTHER = _inside_other("first_name")
 
 
 def _comparison(f: Field, name_pair: bool = False, birth_date: str | None = None) -> dict:
@@ -162,9 +167,11 @@ def _name_pair_comparison() -> dict:
         _lvl(f"({fn}_l = {ln}_r AND levenshtein({ln}_l, {fn}_r) <= 2)"
              f" OR ({ln}_l = {fn}_r AND levenshtein({fn}_l, {ln}_r) <= 2)",
              "first and last swapped, one within two edits"),
-        # two edits is a typo or another name (Martin / Martinez, Mark / Marie)
-        _lvl(f"({fn}_l = {fn}_r AND {_lev(ln, 2)}) OR ({ln}_l = {ln}_r AND {_lev(fn, 2)})",
-             "one exact, other two edits"),
+        # two edits is a typo or another name (Martin / Martinez, Mark / Marie); a double
+        # or particle surname written in part (Parisi-Moretti / Moretti, van den Berg /
+        # Berg) is the part inside the whole once standardised: as close a form
+        _lvl(f"({fn}_l = {fn}_r AND ({_lev(ln, 2)} OR {_inside_other(ln)})) OR ({ln}_l = {ln}_r AND {_lev(fn, 2)})",
+             "one exact, other two edits or a part of it"),
         _lvl(both(2), "both within two edits"),
         # one name missing: the other is all there is to compare
         _lvl(f"{ln}_l = {ln}_r AND ({_null(fn)})", "last name equal, first name missing", tf=ln),

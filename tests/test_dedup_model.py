@@ -248,3 +248,16 @@ def test_a_middle_initial_in_the_first_name_field_is_dropped():
     create_standardised(engine, load_config(SETTINGS), "names_raw", "names_std")
     got = dict(engine.con.execute("SELECT unique_id, first_name FROM names_std").fetchall())
     assert [got[f"M{i}"] for i in range(len(names))] == list(names.values())
+
+
+def test_a_double_surname_written_in_part_is_a_close_form():
+    """Parisi-Moretti / Moretti and van den Berg / Berg: one last name inside the other,
+    with the first name equal, is as close as two edits; another surname is not."""
+    whole, part, particle, bare, married = (
+        _r("P1", "Oreste", "Parisi-Moretti", None, ("16", "9", "1979"), None, None),
+        _r("P2", "Oreste", "Moretti", None, ("16", "9", "1979"), None, None),
+        _r("P3", "Maria", "van den Berg", None, ("2", "8", "1981"), None, None),
+        _r("P4", "Maria", "Berg", None, ("2", "8", "1981"), None, None),
+        _r("P5", "Oreste", "Bruno", None, ("16", "9", "1979"), None, None))
+    got = [lv["name"] for lv in _levels((whole, part), (particle, bare), (whole, married))]
+    assert got == ["one exact, other two edits or a part of it"] * 2 + ["first name equal, last names differ"], got
