@@ -172,7 +172,10 @@ def _name_pair_comparison() -> dict:
         # Berg) is the part inside the whole once standardised: as close a form
         _lvl(f"({fn}_l = {fn}_r AND ({_lev(ln, 2)} OR {_inside_other(ln)})) OR ({ln}_l = {ln}_r AND {_lev(fn, 2)})",
              "one exact, other two edits or a part of it"),
-        _lvl(both(2), "both within two edits"),
+        # ... or swapped, each within two edits of the other's (Stwphens Merrdith /
+        # Meredith Stephens: a swap with a typo, and another typo)
+        _lvl(f"({both(2)}) OR (levenshtein({fn}_l, {ln}_r) <= 2 AND levenshtein({ln}_l, {fn}_r) <= 2)",
+             "both within two edits, as given or swapped"),
         # one name missing: the other is all there is to compare
         _lvl(f"{ln}_l = {ln}_r AND ({_null(fn)})", "last name equal, first name missing", tf=ln),
         _lvl(f"{fn}_l = {fn}_r AND ({_null(ln)})", "first name equal, last name missing", tf=fn),

@@ -261,3 +261,10 @@ def test_a_double_surname_written_in_part_is_a_close_form():
         _r("P5", "Oreste", "Bruno", None, ("16", "9", "1979"), None, None))
     got = [lv["name"] for lv in _levels((whole, part), (particle, bare), (whole, married))]
     assert got == ["one exact, other two edits or a part of it"] * 2 + ["first name equal, last names differ"], got
+
+
+def test_names_swapped_with_a_typo_in_each_are_within_two_edits():
+    """Meredith Stephens / Stwphens Merrdith: swapped, and a typo in each name."""
+    a, b = (_r("W1", "Meredith", "Stephens", None, ("11", "6", "1973"), None, None),
+            _r("W2", "Stwphens", "Merrdith", None, ("11", "6", "1973"), None, None))
+    assert _levels((a, b))[0]["name"] == "both within two edits, as given or swapped"
