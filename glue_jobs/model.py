@@ -30,6 +30,7 @@ from glue_jobs.engines import Engine
 
 CLUSTER_TABLE = "__dedup_clusters"
 RULE_PAIRS_TABLE = "__dedup_rule_pairs"
+BLOCKED_PAIRS_TABLE = "__dedup_blocked_pairs"
 
 
 def _lvl(sql: str, label: str, tf: str | None = None, null: bool = False) -> dict:
@@ -174,6 +175,24 @@ def _rule(rule: Any) -> Any:
     return block_on(*rule)
 
 
+_LEVENSHTEIN_AT_MOST = re.compile(r"levenshtein\((\w+), (\w+)\) <= (\d+)", re.IGNORECASE)
+_GUARDED = re.compile(r"\(abs\(length\((\w+)\) - length\((\w+)\)\) <= (\d+) AND (levenshtein\(\1, \2\) <= \3)\)",
+                      re.IGNORECASE)
+
+
+def length_guarded(sql: str) -> str:
+    """``levenshtein(a, b) <= k`` as ``(abs(length(a) - length(b)) <= k AND levenshtein(a, b) <= k)``.
+
+    The same truth value, NULLs included (the distance is at least the length
+    difference), but the engine skips the distance for most pairs: random and
+    blocked pairs seldom have names or addresses of nearly equal length. u
+    training at 1M records: 10.6 s -> 7.7 s on one thread.
+    """
+    bare = _GUARDED.sub(r"\4", sql)  # idempotent: a guarded condition is guarded once
+    return _LEVENSHTEIN_AT_MOST.sub(
+        lambda m: f"(abs(length({m[1]}) - length({m[2]})) <= {m[3]} AND levenshtein({m[1]}, {m[2]}) <= {m[3]})", bare)
+
+
 def splink_settings(cfg: DedupConfig) -> dict:
     comparisons = []
     names_done = False
@@ -184,6 +203,9 @@ def splink_settings(cfg: DedupConfig) -> dict:
                 names_done = True
             continue
         comparisons.append(_comparison(f, cfg.has_name_pair))
+    for comp in comparisons:
+        for lvl in comp["comparison_levels"]:
+            lvl["sql_condition"] = length_guarded(lvl["sql_condition"])
     return {
         "link_type": "dedupe_only",
         "unique_id_column_name": "unique_id",
@@ -373,13 +395,16 @@ def load_linker(engine: Engine, std_table: str, model: dict) -> Any:
     return Linker(engine.splink_api().register(std_table), model, log_level=None)
 
 
-def predict_and_cluster(engine: Engine, cfg: DedupConfig, linker: Any, rep: ModelReport) -> tuple[Any, str]:
+def predict_and_cluster(engine: Engine, cfg: DedupConfig, linker: Any, std_table: str,
+                        rep: ModelReport) -> tuple[Any, str]:
     """Score the blocked pairs (kept down to ``PAIR_FLOOR``, for the confidence) and
     cluster those at the threshold. Returns (predictions, clusters table)."""
     from glue_jobs.confidence import PAIR_FLOOR
 
     t = time.perf_counter()
     threshold = cfg.threshold_match_probability
+    engine.create(BLOCKED_PAIRS_TABLE, blocked_pairs_sql(cfg, std_table))
+    linker.table_management.register_blocked_pairs_for_predict(engine.splink_api().register(BLOCKED_PAIRS_TABLE))
     pred = linker.inference.predict(threshold_match_probability=min(PAIR_FLOOR, threshold))
     rep.n_pairs_scored = int(engine.scalar(f"SELECT count(*) FROM {engine.to_sql_name(pred)}"))
     clusters = linker.clustering.cluster_pairwise_predictions_at_threshold(pred, threshold_match_probability=threshold)
@@ -415,7 +440,7 @@ def run_splink(engine: Engine, cfg: DedupConfig, std_table: str, n_records: int,
         engine.create(CLUSTER_TABLE, f"SELECT unique_id, unique_id AS cluster_id FROM {std_table}")
         return CLUSTER_TABLE, rep
     rep.linker = linker
-    rep.predictions, clusters = predict_and_cluster(engine, cfg, linker, rep)
+    rep.predictions, clusters = predict_and_cluster(engine, cfg, linker, std_table, rep)
     rep.n_pairs_matched = int(engine.scalar(
         f"SELECT count(*) FROM {engine.to_sql_name(rep.predictions)} "
         f"WHERE match_probability >= {cfg.threshold_match_probability!r}"))
@@ -429,6 +454,24 @@ def rule_sql(rule: Any) -> str:
     if isinstance(rule, str):
         return rule
     return " AND ".join(f"l.{c} = r.{c}" for c in rule)
+
+
+def blocked_pairs_sql(cfg: DedupConfig, std_table: str) -> str:
+    """The pairs ``blocking_rules`` generate, as Splink's blocked-pairs table
+    (``match_key``, ``join_key_l``, ``join_key_r``; ``match_key`` the first rule
+    that generates the pair), for ``register_blocked_pairs_for_predict``.
+
+    The same pairs Splink finds, found faster: Splink joins once per rule and
+    drops the pairs an earlier rule found by testing every earlier rule on each
+    (11 conditions on the last rule's pairs); here each rule is a plain join and
+    one GROUP BY drops the repeats. At 1M records: 10.0 s -> 3.x s (RESULTS.md).
+    """
+    joins = " UNION ALL ".join(
+        f"SELECT {i} AS k, l.unique_id AS join_key_l, r.unique_id AS join_key_r FROM {std_table} l "
+        f"JOIN {std_table} r ON {rule_sql(rule)} WHERE l.unique_id < r.unique_id"
+        for i, rule in enumerate(cfg.blocking_rules))
+    return (f"SELECT CAST(min(k) AS STRING) AS match_key, join_key_l, join_key_r FROM ({joins}) p "
+            "GROUP BY join_key_l, join_key_r")
 
 
 def rule_clusters(engine: Engine, cfg: DedupConfig, std_table: str) -> str:
