@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from glue_jobs.config import load_config
 from glue_jobs.engines import DuckDBEngine
-from glue_jobs.model import blocked_pairs_sql, length_guarded, splink_settings
+from glue_jobs.model import blocked_pairs_sql, blocking_keys_sql, length_guarded, splink_settings
 from glue_jobs.model_store import ModelError, fit_to_settings
 from glue_jobs.pipeline import STD_TABLE
 from glue_jobs.standardise import create_standardised
@@ -57,7 +57,8 @@ def test_blocked_pairs_are_splinks_own(data):
     hold pairs that several rules find (twins, namesakes, swapped names)."""
     cfg = load_config(TPCDS)
     engine = _std_engine(_frame(data), cfg)
-    ours = set(engine.rows(blocked_pairs_sql(cfg, STD_TABLE)))
+    engine.create("keyed", blocking_keys_sql(engine, cfg, STD_TABLE))
+    ours = set(engine.rows(blocked_pairs_sql(engine, cfg, "keyed")))
     theirs = _splink_blocked_pairs(engine, cfg)
     assert len(theirs) > 100
     assert {k for k, _, _ in theirs} != {"0"}, "only one rule fired: the check would not see a wrong match_key"
@@ -67,7 +68,8 @@ def test_blocked_pairs_are_splinks_own(data):
 def test_blocked_pairs_repeat_no_pair_and_never_pair_a_record_with_itself():
     cfg = load_config(TPCDS)
     engine = _std_engine(cases_frame(background_entities=300)[0], cfg)
-    engine.create("bp", blocked_pairs_sql(cfg, STD_TABLE))
+    engine.create("keyed", blocking_keys_sql(engine, cfg, STD_TABLE))
+    engine.create("bp", blocked_pairs_sql(engine, cfg, "keyed"))
     total, distinct, selfish = engine.row(
         "SELECT count(*), count(DISTINCT (join_key_l, join_key_r)), count(*) FILTER (join_key_l >= join_key_r) FROM bp")
     assert total == distinct and selfish == 0
