@@ -151,15 +151,22 @@ def write_outputs(engine: DuckDBEngine, result: DedupResult, output: Path, name:
     """
     opts = "(FORMAT parquet)" if fmt == "parquet" else "(FORMAT csv, HEADER true, DELIMITER ',')"
     ext = "parquet" if fmt == "parquet" else "csv"
-    for folder, table in zip(("deduplicated", "matches"), (result.survivors_table, result.matches_table)):
-        (staging / folder).mkdir()
-        target = str(staging / folder / f"{name}.{ext}").replace("'", "''")
-        # no ORDER BY: sorting a million rows twice costs seconds and the crawler doesn't care
-        engine.con.execute(f"COPY {table} TO '{target}' {opts}")
+    # Rows in no particular order (no ORDER BY either: sorting a million rows twice
+    # costs seconds and the crawler doesn't care), so DuckDB writes with all
+    # threads: 1M-row CSV 2.5 s -> 1.5 s. Only for these two COPYs: the model's
+    # sampling reads tables in insertion order, which keeps runs repeatable.
+    engine.con.execute("SET preserve_insertion_order = false")
+    try:
+        for folder, table in zip(("deduplicated", "matches"), (result.survivors_table, result.matches_table)):
+            (staging / folder).mkdir()
+            target = str(staging / folder / f"{name}.{ext}").replace("'", "''")
+            engine.con.execute(f"COPY {table} TO '{target}' {opts}")
+    finally:
+        engine.con.execute("SET preserve_insertion_order = true")
     (staging / "model").mkdir()
     for fname, data in (model_files or {}).items():
         (staging / "model" / fname).write_bytes(data)
-    if std_cache:
+    if std_cache:  # in order: the next incremental run trains on it
         target = str(staging / "model" / STD_CACHE).replace("'", "''")
         engine.con.execute(f"COPY {std_cache} TO '{target}' (FORMAT parquet)")
     return publish_local(staging, output)

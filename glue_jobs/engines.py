@@ -3,7 +3,7 @@
 An engine runs the job's own SQL (``create``, ``row``, ``scalar``, ``columns``),
 hands Splink its database API (``splink_api``), and owns the few places where
 the two SQL dialects differ, as methods, the way Splink's own ``SplinkDialect``
-classes do (``quote``, ``regexp_replace_all``, ``try_cast_int``). Code that
+classes do (``quote``, ``regexp_replace_all``, ``try_cast_int``, ``hash64``, ``row_number``). Code that
 builds SQL calls these methods and never tests which engine it has.
 
 No Glue imports, and nothing heavy at import time: ``duckdb``, ``splink`` and
@@ -31,6 +31,14 @@ class Engine:
 
     def try_cast_int(self, expr: str) -> str:
         """``expr`` as an integer, NULL where it is not one (never a cast error)."""
+        raise NotImplementedError
+
+    def hash64(self, exprs: list[str]) -> str:
+        """A 64-bit hash of the values of ``exprs`` together (equal values, equal hash)."""
+        raise NotImplementedError
+
+    def row_number(self) -> str:
+        """A distinct integer per row of a SELECT, in no particular order."""
         raise NotImplementedError
 
     # -------------------------------------------------------------- tables
@@ -92,6 +100,12 @@ class DuckDBEngine(Engine):
 
     def try_cast_int(self, expr: str) -> str:
         return f"TRY_CAST({expr} AS INTEGER)"
+
+    def hash64(self, exprs: list[str]) -> str:
+        return f"hash({', '.join(exprs)})"
+
+    def row_number(self) -> str:
+        return "row_number() OVER ()"
 
     def create(self, name: str, sql: str) -> None:
         self.con.execute(f"CREATE OR REPLACE TABLE {name} AS {sql}")
@@ -160,6 +174,12 @@ class SparkEngine(Engine):
     def try_cast_int(self, expr: str) -> str:
         # a plain CAST fails on "x" when spark.sql.ansi.enabled is on
         return f"TRY_CAST({expr} AS INT)"
+
+    def hash64(self, exprs: list[str]) -> str:
+        return f"xxhash64({', '.join(exprs)})"  # Spark's hash() is 32-bit
+
+    def row_number(self) -> str:
+        return "monotonically_increasing_id()"  # row_number() needs a window with ORDER BY: one partition
 
     def create(self, name: str, sql: str) -> None:
         df = self.spark.sql(sql)

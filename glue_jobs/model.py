@@ -30,6 +30,9 @@ from glue_jobs.engines import Engine
 
 CLUSTER_TABLE = "__dedup_clusters"
 RULE_PAIRS_TABLE = "__dedup_rule_pairs"
+BLOCKED_PAIRS_TABLE = "__dedup_blocked_pairs"
+BLOCKING_KEYS_TABLE = "__dedup_blocking_keys"
+NODES_TABLE = "__dedup_nodes"
 
 
 def _lvl(sql: str, label: str, tf: str | None = None, null: bool = False) -> dict:
@@ -204,6 +207,24 @@ def _rule(rule: Any) -> Any:
     return block_on(*rule)
 
 
+_LEVENSHTEIN_AT_MOST = re.compile(r"levenshtein\((\w+), (\w+)\) <= (\d+)", re.IGNORECASE)
+_GUARDED = re.compile(r"\(abs\(length\((\w+)\) - length\((\w+)\)\) <= (\d+) AND (levenshtein\(\1, \2\) <= \3)\)",
+                      re.IGNORECASE)
+
+
+def length_guarded(sql: str) -> str:
+    """``levenshtein(a, b) <= k`` as ``(abs(length(a) - length(b)) <= k AND levenshtein(a, b) <= k)``.
+
+    The same truth value, NULLs included (the distance is at least the length
+    difference), but the engine skips the distance for most pairs: random and
+    blocked pairs seldom have names or addresses of nearly equal length. u
+    training at 1M records: 10.6 s -> 7.7 s on one thread.
+    """
+    bare = _GUARDED.sub(r"\4", sql)  # idempotent: a guarded condition is guarded once
+    return _LEVENSHTEIN_AT_MOST.sub(
+        lambda m: f"(abs(length({m[1]}) - length({m[2]})) <= {m[3]} AND levenshtein({m[1]}, {m[2]}) <= {m[3]})", bare)
+
+
 def splink_settings(cfg: DedupConfig) -> dict:
     comparisons = []
     names_done = False
@@ -215,6 +236,9 @@ def splink_settings(cfg: DedupConfig) -> dict:
                 names_done = True
             continue
         comparisons.append(_comparison(f, cfg.has_name_pair, birth_date))
+    for comp in comparisons:
+        for lvl in comp["comparison_levels"]:
+            lvl["sql_condition"] = length_guarded(lvl["sql_condition"])
     return {
         "link_type": "dedupe_only",
         "unique_id_column_name": "unique_id",
@@ -404,16 +428,28 @@ def load_linker(engine: Engine, std_table: str, model: dict) -> Any:
     return Linker(engine.splink_api().register(std_table), model, log_level=None)
 
 
-def predict_and_cluster(engine: Engine, cfg: DedupConfig, linker: Any, rep: ModelReport) -> tuple[Any, str]:
+def predict_and_cluster(engine: Engine, cfg: DedupConfig, linker: Any, std_table: str,
+                        rep: ModelReport) -> tuple[Any, str]:
     """Score the blocked pairs (kept down to ``PAIR_FLOOR``, for the confidence) and
     cluster those at the threshold. Returns (predictions, clusters table)."""
     from glue_jobs.confidence import PAIR_FLOOR
 
     t = time.perf_counter()
     threshold = cfg.threshold_match_probability
+    engine.create(BLOCKING_KEYS_TABLE, blocking_keys_sql(engine, cfg, std_table))
+    engine.create(BLOCKED_PAIRS_TABLE, blocked_pairs_sql(engine, cfg, BLOCKING_KEYS_TABLE))
+    linker.table_management.register_blocked_pairs_for_predict(engine.splink_api().register(BLOCKED_PAIRS_TABLE))
     pred = linker.inference.predict(threshold_match_probability=min(PAIR_FLOOR, threshold))
     rep.n_pairs_scored = int(engine.scalar(f"SELECT count(*) FROM {engine.to_sql_name(pred)}"))
-    clusters = linker.clustering.cluster_pairwise_predictions_at_threshold(pred, threshold_match_probability=threshold)
+    # Splink's module-level clustering on the ids alone: the linker's own joins
+    # every standardised column back onto the clusters (1.5 s CPU at 1M)
+    from splink.clustering import cluster_pairwise_predictions_at_threshold
+
+    api = engine.splink_api()
+    engine.create(NODES_TABLE, f"SELECT unique_id FROM {std_table}")
+    clusters = cluster_pairwise_predictions_at_threshold(
+        api.register(NODES_TABLE), pred, db_api=api, node_id_column_name="unique_id",
+        threshold_match_probability=threshold)
     engine.create(CLUSTER_TABLE, f"SELECT unique_id, cluster_id FROM {engine.to_sql_name(clusters)}")
     rep.timings["predict_cluster"] = time.perf_counter() - t
     for cc in linker._settings_obj.comparisons:
@@ -446,7 +482,7 @@ def run_splink(engine: Engine, cfg: DedupConfig, std_table: str, n_records: int,
         engine.create(CLUSTER_TABLE, f"SELECT unique_id, unique_id AS cluster_id FROM {std_table}")
         return CLUSTER_TABLE, rep
     rep.linker = linker
-    rep.predictions, clusters = predict_and_cluster(engine, cfg, linker, rep)
+    rep.predictions, clusters = predict_and_cluster(engine, cfg, linker, std_table, rep)
     rep.n_pairs_matched = int(engine.scalar(
         f"SELECT count(*) FROM {engine.to_sql_name(rep.predictions)} "
         f"WHERE match_probability >= {cfg.threshold_match_probability!r}"))
@@ -460,6 +496,96 @@ def rule_sql(rule: Any) -> str:
     if isinstance(rule, str):
         return rule
     return " AND ".join(f"l.{c} = r.{c}" for c in rule)
+
+
+_SIDE = re.compile(r"\b([lr])\.")
+
+
+def rule_keys(rule: Any) -> tuple[tuple[str, ...], tuple[str, ...]] | None:
+    """The rule as two lists of key expressions, ``(of l, of r)``, when it is a
+    conjunction of equalities each between an expression of ``l.`` columns only and
+    one of ``r.`` columns only (every rule of the bundled settings files): the rule
+    holds exactly when every left key equals its right key, none NULL. ``None`` for
+    any other rule (an OR, a comparison other than '=', a literal, parentheses
+    around an AND): the job then joins on the rule as written.
+    """
+    if rule == SWAPPED_NAMES:
+        return ("first_name", "last_name"), ("last_name", "first_name")
+    if not isinstance(rule, str):
+        return tuple(rule), tuple(rule)
+    if "'" in rule or re.search(r"\b(OR|NOT|IS|IN|LIKE|BETWEEN|CASE)\b|[<>!]", rule, re.IGNORECASE):
+        return None
+    left, right = [], []
+    for part in re.split(r"\s+AND\s+", rule.strip(), flags=re.IGNORECASE):
+        sides = part.split("=")
+        if len(sides) != 2 or any(x.count("(") != x.count(")") for x in sides):
+            return None
+        a, b = (x.strip() for x in sides)
+        qa, qb = set(_SIDE.findall(a)), set(_SIDE.findall(b))
+        if {frozenset(qa), frozenset(qb)} != {frozenset("l"), frozenset("r")}:
+            return None
+        if qa == {"r"}:
+            a, b = b, a
+        left.append(_SIDE.sub("", a))
+        right.append(_SIDE.sub("", b))
+    return tuple(left), tuple(right)
+
+
+def blocked_pairs_sql(engine: Engine, cfg: DedupConfig, keyed_table: str) -> str:
+    """The pairs ``blocking_rules`` generate, as Splink's blocked-pairs table
+    (``match_key``, ``join_key_l`` < ``join_key_r``; ``match_key`` the first rule
+    that generates the pair), for ``register_blocked_pairs_for_predict``; over
+    ``keyed_table`` (``blocking_keys_sql``).
+
+    The same pairs Splink finds, found with a fraction of the work: Splink joins
+    once per rule on the rule's string columns, carrying the string ids, and
+    drops the pairs an earlier rule found by testing every earlier rule on each
+    (16 conditions on the last rule's pairs). Here each rule joins on one 64-bit
+    key carrying integer row numbers, and one GROUP BY drops the repeats. A hash
+    collision can only add a candidate pair, which the model scores like any
+    other. A rule that is not the same both ways round (``l.first_name =
+    r.last_name``) holds, as in Splink, with ``l`` the record of the lower id.
+    """
+    joins = []
+    for i, (rule, keys) in enumerate(zip(cfg.blocking_rules, _keys(cfg))):
+        if keys is None:  # as written, on the standardised columns
+            on = rule_sql(rule)
+        elif keys[0] == keys[1]:
+            on = f"l.__dedup_k{i} = r.__dedup_k{i}"
+        else:
+            on = f"l.__dedup_k{i}_l = r.__dedup_k{i}_r"
+        order = "l.__dedup_rid < r.__dedup_rid" if keys is not None and keys[0] == keys[1] \
+            else "l.unique_id < r.unique_id"
+        joins.append(f"SELECT {i} AS k, least(l.__dedup_rid, r.__dedup_rid) AS a, "
+                     f"greatest(l.__dedup_rid, r.__dedup_rid) AS b "
+                     f"FROM {keyed_table} l JOIN {keyed_table} r ON {on} WHERE {order}")
+    return (f"SELECT CAST(p.k AS STRING) AS match_key, least(l.unique_id, r.unique_id) AS join_key_l, "
+            f"greatest(l.unique_id, r.unique_id) AS join_key_r "
+            f"FROM (SELECT min(k) AS k, a, b FROM ({' UNION ALL '.join(joins)}) u GROUP BY a, b) p "
+            f"JOIN {keyed_table} l ON l.__dedup_rid = p.a JOIN {keyed_table} r ON r.__dedup_rid = p.b")
+
+
+def _keys(cfg: DedupConfig) -> list[tuple[tuple[str, ...], tuple[str, ...]] | None]:
+    return [rule_keys(rule) for rule in cfg.blocking_rules]
+
+
+def blocking_keys_sql(engine: Engine, cfg: DedupConfig, std_table: str) -> str:
+    """``std_table``'s ids with a row number (``__dedup_rid``) and each blocking
+    rule's key(s) (``rule_keys``): a 64-bit hash of the key expressions, NULL where
+    one of them is NULL (as ``=`` never holds on NULL). Every column too when a
+    rule is joined as written."""
+    keyed = _keys(cfg)
+    # narrow unless a rule is joined as written: a wide copy of the table costs more than the joins
+    cols = ["*" if None in keyed else "unique_id", f"{engine.row_number()} AS __dedup_rid"]
+    for i, keys in enumerate(keyed):
+        if keys is None:
+            continue
+        sides = [(keys[0], f"__dedup_k{i}")] if keys[0] == keys[1] else \
+            [(keys[0], f"__dedup_k{i}_l"), (keys[1], f"__dedup_k{i}_r")]
+        for exprs, name in sides:
+            present = " AND ".join(f"({e}) IS NOT NULL" for e in exprs)
+            cols.append(f"CASE WHEN {present} THEN {engine.hash64([f'({e})' for e in exprs])} END AS {name}")
+    return f"SELECT {', '.join(cols)} FROM {std_table}"
 
 
 def rule_clusters(engine: Engine, cfg: DedupConfig, std_table: str) -> str:

@@ -111,8 +111,11 @@ def rescale_prior(model: dict, n_records: int) -> tuple[dict, dict]:
 
 
 def _norm(sql: Any) -> str:
-    """SQL as both dialects may print it: no quotes, single spaces, lower case."""
-    return " ".join(str(sql).replace('"', "").replace("`", "").lower().split())
+    """SQL as both dialects may print it: no quotes, single spaces, lower case, and
+    distances length-guarded (a model saved before the guard means the same)."""
+    from glue_jobs.model import length_guarded
+
+    return length_guarded(" ".join(str(sql).replace('"', "").replace("`", "").split())).lower()
 
 
 def model_bytes(model: dict) -> bytes:

@@ -102,3 +102,27 @@ def test_standardise_with_ansi_mode_on(spark, cfg):
         spark.conf.set("spark.sql.ansi.enabled", "false")
     got = {r.unique_id: r.dob for r in rows}
     assert got[df.c_customer_id[0]] is None and len(got) == len(df)
+
+
+def test_spark_blocked_pairs_equal_duckdbs(spark, cfg):
+    """The job's own blocking (64-bit keys: ``xxhash64`` on Spark, ``hash`` on
+    DuckDB; row numbers in no order) finds on Spark the pairs, and the first rule
+    of each, that it finds on DuckDB (where they equal Splink's own:
+    tests/test_dedup_blocking.py)."""
+    from glue_jobs.model import blocked_pairs_sql, blocking_keys_sql
+    from glue_jobs.pipeline import STD_TABLE
+    from glue_jobs.standardise import create_standardised
+
+    df, _ = cases_frame(background_entities=2_000)
+    duck = DuckDBEngine()
+    duck.con.register("cases_df", df)
+    duck.con.execute("CREATE TABLE input_raw AS SELECT * FROM cases_df")
+    create_standardised(duck, cfg, "input_raw", STD_TABLE)
+    duck.create("keyed", blocking_keys_sql(duck, cfg, STD_TABLE))
+    want = set(duck.rows(blocked_pairs_sql(duck, cfg, "keyed")))
+    spark.createDataFrame(df.astype(object).where(df.notna(), None)).createOrReplaceTempView("cases_raw")
+    engine = SparkEngine(spark)
+    create_standardised(engine, cfg, "cases_raw", STD_TABLE)
+    engine.create("keyed", blocking_keys_sql(engine, cfg, STD_TABLE))
+    got = {tuple(r) for r in engine.rows(blocked_pairs_sql(engine, cfg, "keyed"))}
+    assert len(want) > 100 and got == want

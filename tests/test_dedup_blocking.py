@@ -1,0 +1,135 @@
+"""The job's faster ways to the model's own results: its blocked pairs are Splink's,
+its length-guarded distances are the plain ones, and a model saved before the
+guard still loads."""
+from __future__ import annotations
+
+import re
+
+import duckdb
+import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+
+from glue_jobs.config import load_config
+from glue_jobs.engines import DuckDBEngine
+from glue_jobs.model import blocked_pairs_sql, blocking_keys_sql, length_guarded, splink_settings
+from glue_jobs.model_store import ModelError, fit_to_settings
+from glue_jobs.pipeline import STD_TABLE
+from glue_jobs.standardise import create_standardised
+from tests.dedup_fixtures import REPO, cases_frame
+
+TPCDS = REPO / "glue_jobs" / "settings" / "tpcds_customer.json"
+FEBRL = REPO / "benchmarks" / "settings" / "febrl.json"
+
+
+def _std_engine(frame, cfg) -> DuckDBEngine:
+    engine = DuckDBEngine(threads=1)
+    engine.con.register("raw_df", frame)
+    engine.con.execute("CREATE TABLE raw AS SELECT * FROM raw_df")
+    create_standardised(engine, cfg, "raw", STD_TABLE)
+    return engine
+
+
+def _splink_blocked_pairs(engine: DuckDBEngine, cfg) -> set[tuple[str, str, str]]:
+    from splink import Linker
+
+    linker = Linker(engine.splink_api().register(STD_TABLE), splink_settings(cfg), log_level=None)
+    pairs = linker.inference.compute_blocked_pairs_for_predict()
+    return set(engine.rows(f"SELECT match_key, join_key_l, join_key_r FROM {pairs.physical_name}"))
+
+
+def _frame(data: str):
+    if data == "cases":
+        return cases_frame(background_entities=2_000)[0]
+    if data == "independent generator":
+        from benchmarks.heldout_generator import generate as indep
+
+        return indep(2_000, seed=5)[0].astype("string")
+    from benchmarks.third_generator import generate as third
+
+    return third(2_000, seed=5)[0].astype("string")
+
+
+@pytest.mark.parametrize("data", ["cases", "independent generator", "third generator"])
+def test_blocked_pairs_are_splinks_own(data):
+    """The same pairs, each with the same rule (``match_key``: the first rule that
+    finds it), as Splink's blocking on the settings' rules. The hand-made cases
+    hold pairs that several rules find (twins, namesakes, swapped names)."""
+    cfg = load_config(TPCDS)
+    engine = _std_engine(_frame(data), cfg)
+    engine.create("keyed", blocking_keys_sql(engine, cfg, STD_TABLE))
+    ours = set(engine.rows(blocked_pairs_sql(engine, cfg, "keyed")))
+    theirs = _splink_blocked_pairs(engine, cfg)
+    assert len(theirs) > 100
+    assert {k for k, _, _ in theirs} != {"0"}, "only one rule fired: the check would not see a wrong match_key"
+    assert ours == theirs
+
+
+def test_blocked_pairs_repeat_no_pair_and_never_pair_a_record_with_itself():
+    cfg = load_config(TPCDS)
+    engine = _std_engine(cases_frame(background_entities=300)[0], cfg)
+    engine.create("keyed", blocking_keys_sql(engine, cfg, STD_TABLE))
+    engine.create("bp", blocked_pairs_sql(engine, cfg, "keyed"))
+    total, distinct, selfish = engine.row(
+        "SELECT count(*), count(DISTINCT (join_key_l, join_key_r)), count(*) FILTER (join_key_l >= join_key_r) FROM bp")
+    assert total == distinct and selfish == 0
+
+
+_TEXT = st.one_of(st.none(), st.text(alphabet=st.sampled_from("abcé Ωß-1"), max_size=7),
+                  st.text(max_size=4))
+
+
+@settings(max_examples=150, deadline=None)
+@given(a=_TEXT, b=_TEXT, c=_TEXT, k=st.integers(0, 3))
+@example(a="é", b="e", c=None, k=1)  # two bytes against one: a distance of one character
+@example(a="abc", b=None, c="abcd", k=1)
+def test_length_guard_never_changes_a_level(a, b, c, k):
+    """Every condition shape the comparisons use, guarded and plain, gives the same
+    truth value on DuckDB (NULLs included: a level is chosen only on true)."""
+    conditions = [f"levenshtein(x_l, x_r) <= {k}",
+                  f"x_l = y_r AND levenshtein(x_r, y_l) <= {k}",
+                  f"(x_l = x_r AND levenshtein(y_l, y_r) <= 1) OR (y_l = y_r AND levenshtein(x_l, x_r) <= {k})",
+                  "levenshtein(x_l, x_r) <= 2 AND levenshtein(y_l, y_r) <= 2",
+                  f"coalesce(levenshtein(x_l, y_r), 9) > {k}"]
+    con = duckdb.connect()
+    row = "SELECT CAST(? AS VARCHAR) AS x_l, CAST(? AS VARCHAR) AS x_r, CAST(? AS VARCHAR) AS y_l, " \
+          "CAST(? AS VARCHAR) AS y_r"
+    for cond in conditions:
+        plain, guarded = con.execute(f"SELECT ({cond}), ({length_guarded(cond)}) FROM ({row})",
+                                     [a, b, c, a]).fetchone()
+        assert plain == guarded, (cond, a, b, c)
+
+
+_GUARD = re.compile(r"\(abs\(length\((\w+)\) - length\((\w+)\)\) <= (\d+) AND (levenshtein\(\1, \2\) <= \3)\)")
+
+
+def test_every_distance_in_the_settings_is_guarded_once():
+    for path in (TPCDS, FEBRL):
+        for comp in splink_settings(load_config(path))["comparisons"]:
+            for lvl in comp["comparison_levels"]:
+                sql = lvl["sql_condition"]
+                assert length_guarded(sql) == sql, "guarding twice changes the text: a saved model would not fit"
+                assert not re.search(r"levenshtein\(\w+, \w+\) <=", _GUARD.sub("", sql)), f"unguarded: {sql}"
+
+
+def _unguard(sql: str) -> str:
+    return _GUARD.sub(r"\4", sql)
+
+
+def test_a_model_saved_before_the_guard_still_fits():
+    """A model saved by yesterday's job (plain ``levenshtein(a, b) <= k``) compares
+    the same levels: it is used, not refused with 'use --retrain'."""
+    import copy
+
+    settings_ = splink_settings(load_config(TPCDS))
+    old = copy.deepcopy(settings_)
+    for comp in old["comparisons"]:
+        for lvl in comp["comparison_levels"]:
+            lvl["sql_condition"] = _unguard(lvl["sql_condition"])
+    assert old != settings_  # the test removes something
+    fitted = fit_to_settings(old, settings_, "old.json")
+    assert fitted["comparisons"] == old["comparisons"]
+    changed = copy.deepcopy(old)
+    changed["comparisons"][0]["comparison_levels"][3]["sql_condition"] = "levenshtein(first_name_l, first_name_r) <= 3"
+    with pytest.raises(ModelError, match="other levels"):
+        fit_to_settings(changed, settings_, "changed.json")
