@@ -329,8 +329,13 @@ def train_linker(engine: Engine, cfg: DedupConfig, std_table: str, n_records: in
     from splink.internals.exceptions import EMTrainingException
 
     rep = ModelReport()
-    settings = splink_settings(cfg)
-    _set_exact_match_u(engine, settings, std_table)
+    final_settings = splink_settings(cfg)
+    _set_exact_match_u(engine, final_settings, std_table)
+    # Trained without term-frequency columns: the training ignores them (u
+    # sampling drops them, EM runs estimate_without_term_frequencies), but Splink
+    # would still join the four frequency tables onto every record for each EM
+    # session (2 s CPU at 1M). The trained linker gets them back below.
+    settings = without_tf(final_settings)
     sdf = engine.splink_api().register(std_table)
     collector = _WarningCollector()
     splink_logger = logging.getLogger("splink")
@@ -371,6 +376,7 @@ def train_linker(engine: Engine, cfg: DedupConfig, std_table: str, n_records: in
                 first = str(e).strip().splitlines()[0]
                 collector.messages.append(f"EM session on {r!r} skipped, not fully trained: {first}")
         floor_disagreement_m(linker._settings_obj.comparisons)
+        linker = Linker(sdf, with_tf(linker.misc.save_model_to_json(), final_settings), log_level=None)
     except (ValueError, ArithmeticError) as e:
         # A degenerate file (all records alike, or too few distinct pairs): Splink
         # cannot estimate the prior or the parameters ("Deterministic matching rules
@@ -388,6 +394,29 @@ def train_linker(engine: Engine, cfg: DedupConfig, std_table: str, n_records: in
         rep.warnings = collector.messages
         rep.timings["train"] = time.perf_counter() - t
     return linker, rep
+
+
+def without_tf(settings: dict) -> dict:
+    """``settings`` with no term-frequency adjustment on any level."""
+    out = {**settings, "comparisons": [
+        {**comp, "comparison_levels": [
+            {k: v for k, v in lvl.items() if k not in ("tf_adjustment_column", "tf_adjustment_weight")}
+            for lvl in comp["comparison_levels"]]}
+        for comp in settings["comparisons"]]}
+    return out
+
+
+def with_tf(model: dict, settings: dict) -> dict:
+    """A trained ``model`` (Splink's JSON) with the term-frequency adjustments of
+    ``settings`` back on its levels (same comparisons, same levels, in order)."""
+    comps = []
+    for mc, sc in zip(model["comparisons"], settings["comparisons"], strict=True):
+        levels = []
+        for ml, sl in zip(mc["comparison_levels"], sc["comparison_levels"], strict=True):
+            tf = {k: sl[k] for k in ("tf_adjustment_column", "tf_adjustment_weight") if k in sl}
+            levels.append({**ml, **tf})
+        comps.append({**mc, "comparison_levels": levels})
+    return {**model, "comparisons": comps}
 
 
 def load_linker(engine: Engine, std_table: str, model: dict) -> Any:
