@@ -49,6 +49,8 @@ CORE_MODULE_FILES = [
     "glue_jobs/standardise.py",
     "glue_jobs/name_variants.py",
     "glue_jobs/model.py",
+    "glue_jobs/training.py",
+    "glue_jobs/blocking.py",
     "glue_jobs/pipeline.py",
     "glue_jobs/confidence.py",
     "glue_jobs/incremental.py",

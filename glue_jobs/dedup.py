@@ -23,7 +23,6 @@ import argparse
 import contextlib
 import json
 import os
-import re
 import signal
 import sys
 import time
@@ -127,17 +126,43 @@ def load_csv(engine: DuckDBEngine, path: Path, cfg: DedupConfig, table: str = "i
             problem = find_csv_problem(f, cfg.delimiter)
         if problem is None and not isinstance(e, duckdb.InvalidInputException):
             raise  # not the file's fault (memory, disk, an interrupted query): not a user error
-        raise InputError(f"{source}: malformed CSV, {problem or _duckdb_cause(text)}") from None
+        if problem is None:
+            # Python's reader, with the same rules, finds nothing wrong: a valid CSV
+            # DuckDB's parser refuses (seen: \r\n and \n line endings mixed in one
+            # file with a line break inside quotes). Read it with Python's instead.
+            load_csv_python(engine, path, header, cfg.delimiter, table)
+            return table
+        raise InputError(f"{source}: malformed CSV, {problem}") from None
     return table
 
 
-def _duckdb_cause(duckdb_error: str) -> str:
-    """Line and cause from DuckDB's CSV error, where Python's reader found nothing wrong."""
-    line = re.search(r"CSV Error on Line: (\d+)", duckdb_error)
-    lines = [ln.strip() for ln in duckdb_error.strip().splitlines() if ln.strip()]
-    cause = next((ln for ln in lines[1:] if not ln.startswith(("Original Line", "Possible fixes", "*"))
-                  and len(ln) < 300), lines[0] if lines else "unknown error")
-    return f"line {line.group(1)}: {cause}" if line else cause
+def load_csv_python(engine: DuckDBEngine, path: Path, header: list[str], delimiter: str, table: str,
+                    batch: int = 100_000) -> None:
+    """``path`` (already checked: UTF-8, header, every record as wide as the header)
+    into ``table`` as DuckDB's reader would load it: all strings, an empty field
+    NULL (quoted or not), blank lines skipped. Streams ``batch`` records at a time."""
+    import csv
+    import itertools
+
+    import pyarrow as pa
+
+    cols = ", ".join(f"{engine.quote(c)} VARCHAR" for c in header)
+    engine.con.execute(f"CREATE OR REPLACE TABLE {table} ({cols})")
+    n = len(header)
+    old_limit = csv.field_size_limit()
+    csv.field_size_limit(sys.maxsize)
+    try:
+        with path.open("r", encoding="utf-8-sig", newline="") as f:
+            records = (r for r in csv.reader(f, delimiter=delimiter, quotechar='"', doublequote=True, strict=True)
+                       if r)
+            next(records)  # the header
+            while chunk := list(itertools.islice(records, batch)):
+                arrow = pa.table({f"c{i}": pa.array([r[i] or None for r in chunk], pa.string()) for i in range(n)})
+                engine.con.register("__dedup_csv_batch", arrow)
+                engine.con.execute(f"INSERT INTO {table} SELECT * FROM __dedup_csv_batch")
+                engine.con.unregister("__dedup_csv_batch")
+    finally:
+        csv.field_size_limit(old_limit)
 
 
 def write_outputs(engine: DuckDBEngine, result: DedupResult, output: Path, name: str,

@@ -9,8 +9,14 @@ Unsupervised, no labels:
    frequencies), m probabilities by EM on the settings'
    ``training.em_blocking_rules``; term frequencies on names, e-mail user names
    and categories, so a shared common name is weak evidence;
-3. predict on the union of ``blocking_rules``; keep pairs with
+3. predict on the union of ``blocking_rules`` (the pairs found by the job's own
+   joins on hashed keys, ``blocked_pairs_sql``, the same pairs Splink's blocking
+   finds, registered with Splink); keep pairs with
    ``match_probability >= threshold_match_probability``; connected components.
+
+Training runs on the settings without term-frequency columns (it ignores them)
+and every edit distance is guarded by the length difference (``length_guarded``):
+both only spare work, neither changes a result.
 
 Comparisons use only ``levenshtein`` and plain SQL, both native in DuckDB and
 Spark, so no Splink UDF jar is needed on Glue. The SQL runs in an engine
@@ -18,7 +24,6 @@ Spark, so no Splink UDF jar is needed on Glue. The SQL runs in an engine
 """
 from __future__ import annotations
 
-import logging
 import math
 import re
 import time
@@ -250,80 +255,6 @@ def splink_settings(cfg: DedupConfig) -> dict:
     }
 
 
-_EXACT = re.compile(r"^(\w+)_l = \1_r$")
-
-
-def exact_match_u_sql(table: str, col: str) -> str:
-    """u of "<col> equal" among all non-null pairs, from value counts: sum c(c-1) / M(M-1)."""
-    return f"""SELECT CAST(sum(c * (c - 1)) AS DOUBLE), CAST(sum(c) AS DOUBLE) FROM (
-        SELECT CAST(count(*) AS DOUBLE) AS c FROM {table} WHERE {col} IS NOT NULL GROUP BY {col}) t"""
-
-
-def swapped_names_u_sql(table: str) -> str:
-    """u of "first and last swapped" among pairs with both names, from (first, last) counts.
-
-    Ordered pairs (i, j) with first_i = last_j and last_i = first_j, less each
-    record paired with itself (first = last), over M(M-1).
-    """
-    counts = (f"SELECT first_name AS f, last_name AS l, CAST(count(*) AS DOUBLE) AS c FROM {table} "
-              "WHERE first_name IS NOT NULL AND last_name IS NOT NULL GROUP BY first_name, last_name")
-    return f"""SELECT (SELECT sum(a.c * b.c) FROM ({counts}) a JOIN ({counts}) b ON a.f = b.l AND a.l = b.f)
-        - (SELECT coalesce(sum(c), 0) FROM ({counts}) x WHERE f = l),
-        (SELECT sum(c) FROM ({counts}) y)"""
-
-
-def _set_exact_match_u(engine: Engine, settings: dict, std_table: str) -> None:
-    """Fix u of every exact-match level to its exact value instead of a sample.
-
-    Random sampling of a few million pairs sees no agreeing pair on a near-unique
-    column (e-mail, login) in a big file, and Splink then falls back to a default
-    u (~1e-3) that makes an exact e-mail match almost worthless. Counting values
-    is cheap and exact.
-    """
-    cache: dict[str, float] = {}
-    for comp in settings["comparisons"]:
-        for lvl in comp["comparison_levels"]:
-            m = _EXACT.match(lvl["sql_condition"])
-            if lvl["sql_condition"] == SWAPPED_EXACT:
-                col, sql = SWAPPED_EXACT, swapped_names_u_sql(std_table)
-            elif m:
-                col = m.group(1)
-                sql = exact_match_u_sql(std_table, col)
-            else:
-                continue
-            if col not in cache:
-                same, total = engine.row(sql)
-                same, total = float(same or 0), float(total or 0)
-                pairs = total * (total - 1)
-                cache[col] = max(same, 1.0) / pairs if pairs > 0 else 0.5
-            lvl["u_probability"] = min(cache[col], 0.5)
-            lvl["fix_u_probability"] = True
-
-
-# No single disagreeing field is a veto: at least 1 in 100 true duplicates is
-# assumed to disagree on any one field (a new login, a new e-mail, another
-# country). EM on files where a field never changed learns an m of ~1e-6 for
-# "else", a weight of -19 bits that no agreement elsewhere can outweigh.
-MIN_DISAGREEMENT_M = 0.01
-
-
-def floor_disagreement_m(comparisons, floor: float = MIN_DISAGREEMENT_M) -> None:
-    """Raise each comparison's ELSE-level m to ``floor``, scaling its other levels' m to sum to 1."""
-    for cc in comparisons:
-        levels = [cl for cl in cc.comparison_levels if not cl.is_null_level]
-        other = [cl for cl in levels if not cl._is_else_level]
-        last = [cl for cl in levels if cl._is_else_level]
-        if len(last) != 1 or not other:
-            continue
-        m_else = last[0].m_probability
-        if m_else is None or m_else >= floor:
-            continue
-        rest = sum(cl.m_probability or 0.0 for cl in other)
-        for cl in other:
-            cl.m_probability = (cl.m_probability or 0.0) * (1.0 - floor) / rest
-        last[0].m_probability = floor
-
-
 @dataclass
 class ModelReport:
     prior: float = math.nan
@@ -335,90 +266,6 @@ class ModelReport:
     fallback: str = ""  # why the model was not used, when it was not (then clusters follow the prior rules)
     linker: Any = field(default=None, repr=False, compare=False)
     predictions: Any = field(default=None, repr=False, compare=False)
-
-
-class _WarningCollector(logging.Handler):
-    def __init__(self):
-        super().__init__(logging.WARNING)
-        self.messages: list[str] = []
-
-    def emit(self, record):
-        msg = record.getMessage()
-        if "default value for `max_pairs`" not in msg:
-            self.messages.append(msg)
-
-
-def train_linker(engine: Engine, cfg: DedupConfig, std_table: str, n_records: int, *,
-                 u_max_pairs: float = 1e6, em_max_pairs: float = 2.5e5,
-                 seed: int = 1) -> tuple[Any, ModelReport]:
-    """Train a Splink linker on ``std_table``: prior, u, m (see the module docstring).
-
-    Returns ``(None, report)`` when no pair agrees on a prior rule: nothing to learn
-    from, every record is its own cluster.
-    """
-    from splink import Linker
-    from splink.internals.exceptions import EMTrainingException
-
-    rep = ModelReport()
-    settings = splink_settings(cfg)
-    _set_exact_match_u(engine, settings, std_table)
-    sdf = engine.splink_api().register(std_table)
-    collector = _WarningCollector()
-    splink_logger = logging.getLogger("splink")
-    splink_logger.addHandler(collector)
-    t = time.perf_counter()
-    try:
-        linker = Linker(sdf, settings, log_level=None)
-        linker.training.estimate_probability_two_random_records_match(
-            [_rule(r) for r in cfg.prior_rules], recall=cfg.prior_recall)
-        rep.prior = linker._settings_obj._probability_two_random_records_match
-        if not rep.prior > 0:
-            # No pair agrees on any prior rule (a clean file, a small one, the job's
-            # own output): nothing says the file holds duplicates. A prior of 0 is
-            # a weight of -inf (EM fails), and EM on pairs that are all non-matches
-            # learns look-alikes as matches (a floored prior still gave 3 false
-            # pairs in 2,000 clean records). Every record is its own cluster.
-            collector.messages.append("no record pair agrees on a prior rule "
-                                      f"{list(cfg.prior_rules)}: no duplicates assumed, Splink not run")
-            rep.prior = 0.0
-            return None, rep
-        # never below one match among all pairs
-        floor = 1.0 / max(1.0, n_records * (n_records - 1) / 2)
-        if rep.prior < floor:
-            rep.prior = floor
-            linker._settings_obj._probability_two_random_records_match = floor
-        linker.training.estimate_u_using_random_sampling(max_pairs=u_max_pairs, seed=seed)
-        # EM on a hash sample of the blocked pairs when the file is big; the
-        # sampler's probe needs a few thousand records to see any pair at all
-        sample = {} if n_records < 50_000 else {
-            "max_pairs": em_max_pairs, "record_sample_proportion": min(1.0, 20_000 / n_records)}
-        for r in cfg.em_blocking_rules:
-            try:
-                linker.training.estimate_parameters_using_expectation_maximisation(
-                    _rule(r), estimate_without_term_frequencies=True, **sample)
-            except EMTrainingException as e:
-                # a small or clean file: no pair for this rule; the other sessions
-                # (or Splink's default m) stand in, and the warning says so
-                first = str(e).strip().splitlines()[0]
-                collector.messages.append(f"EM session on {r!r} skipped, not fully trained: {first}")
-        floor_disagreement_m(linker._settings_obj.comparisons)
-    except (ValueError, ArithmeticError) as e:
-        # A degenerate file (all records alike, or too few distinct pairs): Splink
-        # cannot estimate the prior or the parameters ("Deterministic matching rules
-        # led to more observed matches than is consistent with supplied recall",
-        # divisions by zero). The prior rules are exact agreements that mean
-        # "same customer": records linked by them are one cluster (``run_splink``).
-        first = (str(e).strip().splitlines() or [type(e).__name__])[0]
-        rep.fallback = (f"the model cannot be trained on this file ({first}); records that agree on a "
-                        f"prior rule {list(cfg.prior_rules)} are one customer")
-        collector.messages.append(rep.fallback)
-        rep.match_weights.clear()
-        return None, rep
-    finally:
-        splink_logger.removeHandler(collector)
-        rep.warnings = collector.messages
-        rep.timings["train"] = time.perf_counter() - t
-    return linker, rep
 
 
 def load_linker(engine: Engine, std_table: str, model: dict) -> Any:
@@ -436,6 +283,8 @@ def predict_and_cluster(engine: Engine, cfg: DedupConfig, linker: Any, std_table
 
     t = time.perf_counter()
     threshold = cfg.threshold_match_probability
+    from glue_jobs.blocking import blocked_pairs_sql, blocking_keys_sql
+
     engine.create(BLOCKING_KEYS_TABLE, blocking_keys_sql(engine, cfg, std_table))
     engine.create(BLOCKED_PAIRS_TABLE, blocked_pairs_sql(engine, cfg, BLOCKING_KEYS_TABLE))
     linker.table_management.register_blocked_pairs_for_predict(engine.splink_api().register(BLOCKED_PAIRS_TABLE))
@@ -475,6 +324,8 @@ def run_splink(engine: Engine, cfg: DedupConfig, std_table: str, n_records: int,
         linker, rep = load_linker(engine, std_table, model), ModelReport()
         rep.prior = model.get("probability_two_random_records_match", math.nan)
     else:
+        from glue_jobs.training import train_linker
+
         linker, rep = train_linker(engine, cfg, std_table, n_records, **train_kwargs)
     if linker is None and rep.fallback and n_records >= 2:
         return rule_clusters(engine, cfg, std_table), rep
@@ -489,108 +340,11 @@ def run_splink(engine: Engine, cfg: DedupConfig, std_table: str, n_records: int,
     return clusters, rep
 
 
-def rule_sql(rule: Any) -> str:
-    """A settings-file rule as one SQL condition on ``l.`` and ``r.``."""
-    if rule == SWAPPED_NAMES:
-        return "l.first_name = r.last_name AND l.last_name = r.first_name"
-    if isinstance(rule, str):
-        return rule
-    return " AND ".join(f"l.{c} = r.{c}" for c in rule)
-
-
-_SIDE = re.compile(r"\b([lr])\.")
-
-
-def rule_keys(rule: Any) -> tuple[tuple[str, ...], tuple[str, ...]] | None:
-    """The rule as two lists of key expressions, ``(of l, of r)``, when it is a
-    conjunction of equalities each between an expression of ``l.`` columns only and
-    one of ``r.`` columns only (every rule of the bundled settings files): the rule
-    holds exactly when every left key equals its right key, none NULL. ``None`` for
-    any other rule (an OR, a comparison other than '=', a literal, parentheses
-    around an AND): the job then joins on the rule as written.
-    """
-    if rule == SWAPPED_NAMES:
-        return ("first_name", "last_name"), ("last_name", "first_name")
-    if not isinstance(rule, str):
-        return tuple(rule), tuple(rule)
-    if "'" in rule or re.search(r"\b(OR|NOT|IS|IN|LIKE|BETWEEN|CASE)\b|[<>!]", rule, re.IGNORECASE):
-        return None
-    left, right = [], []
-    for part in re.split(r"\s+AND\s+", rule.strip(), flags=re.IGNORECASE):
-        sides = part.split("=")
-        if len(sides) != 2 or any(x.count("(") != x.count(")") for x in sides):
-            return None
-        a, b = (x.strip() for x in sides)
-        qa, qb = set(_SIDE.findall(a)), set(_SIDE.findall(b))
-        if {frozenset(qa), frozenset(qb)} != {frozenset("l"), frozenset("r")}:
-            return None
-        if qa == {"r"}:
-            a, b = b, a
-        left.append(_SIDE.sub("", a))
-        right.append(_SIDE.sub("", b))
-    return tuple(left), tuple(right)
-
-
-def blocked_pairs_sql(engine: Engine, cfg: DedupConfig, keyed_table: str) -> str:
-    """The pairs ``blocking_rules`` generate, as Splink's blocked-pairs table
-    (``match_key``, ``join_key_l`` < ``join_key_r``; ``match_key`` the first rule
-    that generates the pair), for ``register_blocked_pairs_for_predict``; over
-    ``keyed_table`` (``blocking_keys_sql``).
-
-    The same pairs Splink finds, found with a fraction of the work: Splink joins
-    once per rule on the rule's string columns, carrying the string ids, and
-    drops the pairs an earlier rule found by testing every earlier rule on each
-    (16 conditions on the last rule's pairs). Here each rule joins on one 64-bit
-    key carrying integer row numbers, and one GROUP BY drops the repeats. A hash
-    collision can only add a candidate pair, which the model scores like any
-    other. A rule that is not the same both ways round (``l.first_name =
-    r.last_name``) holds, as in Splink, with ``l`` the record of the lower id.
-    """
-    joins = []
-    for i, (rule, keys) in enumerate(zip(cfg.blocking_rules, _keys(cfg))):
-        if keys is None:  # as written, on the standardised columns
-            on = rule_sql(rule)
-        elif keys[0] == keys[1]:
-            on = f"l.__dedup_k{i} = r.__dedup_k{i}"
-        else:
-            on = f"l.__dedup_k{i}_l = r.__dedup_k{i}_r"
-        order = "l.__dedup_rid < r.__dedup_rid" if keys is not None and keys[0] == keys[1] \
-            else "l.unique_id < r.unique_id"
-        joins.append(f"SELECT {i} AS k, least(l.__dedup_rid, r.__dedup_rid) AS a, "
-                     f"greatest(l.__dedup_rid, r.__dedup_rid) AS b "
-                     f"FROM {keyed_table} l JOIN {keyed_table} r ON {on} WHERE {order}")
-    return (f"SELECT CAST(p.k AS STRING) AS match_key, least(l.unique_id, r.unique_id) AS join_key_l, "
-            f"greatest(l.unique_id, r.unique_id) AS join_key_r "
-            f"FROM (SELECT min(k) AS k, a, b FROM ({' UNION ALL '.join(joins)}) u GROUP BY a, b) p "
-            f"JOIN {keyed_table} l ON l.__dedup_rid = p.a JOIN {keyed_table} r ON r.__dedup_rid = p.b")
-
-
-def _keys(cfg: DedupConfig) -> list[tuple[tuple[str, ...], tuple[str, ...]] | None]:
-    return [rule_keys(rule) for rule in cfg.blocking_rules]
-
-
-def blocking_keys_sql(engine: Engine, cfg: DedupConfig, std_table: str) -> str:
-    """``std_table``'s ids with a row number (``__dedup_rid``) and each blocking
-    rule's key(s) (``rule_keys``): a 64-bit hash of the key expressions, NULL where
-    one of them is NULL (as ``=`` never holds on NULL). Every column too when a
-    rule is joined as written."""
-    keyed = _keys(cfg)
-    # narrow unless a rule is joined as written: a wide copy of the table costs more than the joins
-    cols = ["*" if None in keyed else "unique_id", f"{engine.row_number()} AS __dedup_rid"]
-    for i, keys in enumerate(keyed):
-        if keys is None:
-            continue
-        sides = [(keys[0], f"__dedup_k{i}")] if keys[0] == keys[1] else \
-            [(keys[0], f"__dedup_k{i}_l"), (keys[1], f"__dedup_k{i}_r")]
-        for exprs, name in sides:
-            present = " AND ".join(f"({e}) IS NOT NULL" for e in exprs)
-            cols.append(f"CASE WHEN {present} THEN {engine.hash64([f'({e})' for e in exprs])} END AS {name}")
-    return f"SELECT {', '.join(cols)} FROM {std_table}"
-
-
 def rule_clusters(engine: Engine, cfg: DedupConfig, std_table: str) -> str:
     """Connected components of the pairs that agree on a prior rule (exact, non-null)."""
     from splink.clustering import cluster_pairwise_predictions_at_threshold
+
+    from glue_jobs.blocking import rule_sql
 
     pairs = " UNION ".join(
         f"SELECT l.unique_id AS unique_id_l, r.unique_id AS unique_id_r FROM {std_table} l "

@@ -52,6 +52,7 @@ def execute(engine, cfg, input_table: str, *, source: str, mode: str = REPLACE,
     """
     import glue_jobs.model as model_mod
     from glue_jobs.pipeline import deduplicate
+    from glue_jobs.training import train_linker
 
     choice = choice or ModelChoice()
     t0 = time.perf_counter()
@@ -80,7 +81,7 @@ def execute(engine, cfg, input_table: str, *, source: str, mode: str = REPLACE,
                 state["described"] = model_store.describe(choice.model, choice.source)
                 return linker, model_mod.ModelReport(prior=loaded.get("probability_two_random_records_match"))
             state["described"] = None
-            return model_mod.train_linker(engine, cfg, std_all, n)
+            return train_linker(engine, cfg, std_all, n)
 
         res = incremental_deduplicate(engine, cfg, input_table, published_table, linker_for=linker_for,
                                       source=source, published_std=published_std)

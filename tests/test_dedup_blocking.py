@@ -10,9 +10,10 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
+from glue_jobs.blocking import blocked_pairs_sql, blocking_keys_sql
 from glue_jobs.config import load_config
 from glue_jobs.engines import DuckDBEngine
-from glue_jobs.model import blocked_pairs_sql, blocking_keys_sql, length_guarded, splink_settings
+from glue_jobs.model import length_guarded, splink_settings
 from glue_jobs.model_store import ModelError, fit_to_settings
 from glue_jobs.pipeline import STD_TABLE
 from glue_jobs.standardise import create_standardised

@@ -127,7 +127,7 @@ def test_nickname_table_relates_both_ways():
 def test_no_single_disagreement_is_a_veto():
     """EM can learn m(else) ~ 1e-6 for a field that never changed in training;
     the floor keeps each comparison's m summing to 1 with else at 1 %."""
-    from glue_jobs.model import MIN_DISAGREEMENT_M, floor_disagreement_m
+    from glue_jobs.training import MIN_DISAGREEMENT_M, floor_disagreement_m
 
     class Level:
         def __init__(self, m, else_=False, null=False):
@@ -153,7 +153,7 @@ def test_swapped_names_u_is_counted_exactly():
 
     import duckdb
 
-    from glue_jobs.model import swapped_names_u_sql
+    from glue_jobs.training import swapped_names_u_sql
 
     names = [("ann", "lee"), ("lee", "ann"), ("lee", "ann"), ("bo", "bo"), ("bo", "bo"), ("kim", "park"),
              ("park", "kim"), (None, "lee"), ("ann", None), ("ann", "lee")]

@@ -109,7 +109,7 @@ def test_spark_blocked_pairs_equal_duckdbs(spark, cfg):
     DuckDB; row numbers in no order) finds on Spark the pairs, and the first rule
     of each, that it finds on DuckDB (where they equal Splink's own:
     tests/test_dedup_blocking.py)."""
-    from glue_jobs.model import blocked_pairs_sql, blocking_keys_sql
+    from glue_jobs.blocking import blocked_pairs_sql, blocking_keys_sql
     from glue_jobs.pipeline import STD_TABLE
     from glue_jobs.standardise import create_standardised
 

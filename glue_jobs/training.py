@@ -1,0 +1,203 @@
+"""Training the model: the prior, u and m, without labels (see ``glue_jobs/model.py``).
+
+u of exact-match levels counted from value frequencies (exact), the other u from
+random pairs, m by EM on the settings' ``training.em_blocking_rules``, a floor
+on every disagreement's m. Trained on the settings without term-frequency
+columns (the training ignores them) and handed back with them.
+"""
+from __future__ import annotations
+
+import logging
+import re
+import time
+from typing import Any
+
+from glue_jobs.config import DedupConfig
+from glue_jobs.engines import Engine
+from glue_jobs.model import SWAPPED_EXACT, ModelReport, _rule, splink_settings
+
+_EXACT = re.compile(r"^(\w+)_l = \1_r$")
+
+
+def exact_match_u_sql(table: str, col: str) -> str:
+    """u of "<col> equal" among all non-null pairs, from value counts: sum c(c-1) / M(M-1)."""
+    return f"""SELECT CAST(sum(c * (c - 1)) AS DOUBLE), CAST(sum(c) AS DOUBLE) FROM (
+        SELECT CAST(count(*) AS DOUBLE) AS c FROM {table} WHERE {col} IS NOT NULL GROUP BY {col}) t"""
+
+
+def swapped_names_u_sql(table: str) -> str:
+    """u of "first and last swapped" among pairs with both names, from (first, last) counts.
+
+    Ordered pairs (i, j) with first_i = last_j and last_i = first_j, less each
+    record paired with itself (first = last), over M(M-1).
+    """
+    counts = (f"SELECT first_name AS f, last_name AS l, CAST(count(*) AS DOUBLE) AS c FROM {table} "
+              "WHERE first_name IS NOT NULL AND last_name IS NOT NULL GROUP BY first_name, last_name")
+    return f"""SELECT (SELECT sum(a.c * b.c) FROM ({counts}) a JOIN ({counts}) b ON a.f = b.l AND a.l = b.f)
+        - (SELECT coalesce(sum(c), 0) FROM ({counts}) x WHERE f = l),
+        (SELECT sum(c) FROM ({counts}) y)"""
+
+
+def _set_exact_match_u(engine: Engine, settings: dict, std_table: str) -> None:
+    """Fix u of every exact-match level to its exact value instead of a sample.
+
+    Random sampling of a few million pairs sees no agreeing pair on a near-unique
+    column (e-mail, login) in a big file, and Splink then falls back to a default
+    u (~1e-3) that makes an exact e-mail match almost worthless. Counting values
+    is cheap and exact.
+    """
+    cache: dict[str, float] = {}
+    for comp in settings["comparisons"]:
+        for lvl in comp["comparison_levels"]:
+            m = _EXACT.match(lvl["sql_condition"])
+            if lvl["sql_condition"] == SWAPPED_EXACT:
+                col, sql = SWAPPED_EXACT, swapped_names_u_sql(std_table)
+            elif m:
+                col = m.group(1)
+                sql = exact_match_u_sql(std_table, col)
+            else:
+                continue
+            if col not in cache:
+                same, total = engine.row(sql)
+                same, total = float(same or 0), float(total or 0)
+                pairs = total * (total - 1)
+                cache[col] = max(same, 1.0) / pairs if pairs > 0 else 0.5
+            lvl["u_probability"] = min(cache[col], 0.5)
+            lvl["fix_u_probability"] = True
+
+
+# No single disagreeing field is a veto: at least 1 in 100 true duplicates is
+# assumed to disagree on any one field (a new login, a new e-mail, another
+# country). EM on files where a field never changed learns an m of ~1e-6 for
+# "else", a weight of -19 bits that no agreement elsewhere can outweigh.
+MIN_DISAGREEMENT_M = 0.01
+
+
+def floor_disagreement_m(comparisons, floor: float = MIN_DISAGREEMENT_M) -> None:
+    """Raise each comparison's ELSE-level m to ``floor``, scaling its other levels' m to sum to 1."""
+    for cc in comparisons:
+        levels = [cl for cl in cc.comparison_levels if not cl.is_null_level]
+        other = [cl for cl in levels if not cl._is_else_level]
+        last = [cl for cl in levels if cl._is_else_level]
+        if len(last) != 1 or not other:
+            continue
+        m_else = last[0].m_probability
+        if m_else is None or m_else >= floor:
+            continue
+        rest = sum(cl.m_probability or 0.0 for cl in other)
+        for cl in other:
+            cl.m_probability = (cl.m_probability or 0.0) * (1.0 - floor) / rest
+        last[0].m_probability = floor
+
+
+class _WarningCollector(logging.Handler):
+    def __init__(self):
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record):
+        msg = record.getMessage()
+        if "default value for `max_pairs`" not in msg:
+            self.messages.append(msg)
+
+
+def train_linker(engine: Engine, cfg: DedupConfig, std_table: str, n_records: int, *,
+                 u_max_pairs: float = 1e6, em_max_pairs: float = 2.5e5,
+                 seed: int = 1) -> tuple[Any, ModelReport]:
+    """Train a Splink linker on ``std_table``: prior, u, m (see the module docstring).
+
+    Returns ``(None, report)`` when no pair agrees on a prior rule: nothing to learn
+    from, every record is its own cluster.
+    """
+    from splink import Linker
+    from splink.internals.exceptions import EMTrainingException
+
+    rep = ModelReport()
+    final_settings = splink_settings(cfg)
+    _set_exact_match_u(engine, final_settings, std_table)
+    # Trained without term-frequency columns: the training ignores them (u
+    # sampling drops them, EM runs estimate_without_term_frequencies), but Splink
+    # would still join the four frequency tables onto every record for each EM
+    # session (2 s CPU at 1M). The trained linker gets them back below.
+    settings = without_tf(final_settings)
+    sdf = engine.splink_api().register(std_table)
+    collector = _WarningCollector()
+    splink_logger = logging.getLogger("splink")
+    splink_logger.addHandler(collector)
+    t = time.perf_counter()
+    try:
+        linker = Linker(sdf, settings, log_level=None)
+        linker.training.estimate_probability_two_random_records_match(
+            [_rule(r) for r in cfg.prior_rules], recall=cfg.prior_recall)
+        rep.prior = linker._settings_obj._probability_two_random_records_match
+        if not rep.prior > 0:
+            # No pair agrees on any prior rule (a clean file, a small one, the job's
+            # own output): nothing says the file holds duplicates. A prior of 0 is
+            # a weight of -inf (EM fails), and EM on pairs that are all non-matches
+            # learns look-alikes as matches (a floored prior still gave 3 false
+            # pairs in 2,000 clean records). Every record is its own cluster.
+            collector.messages.append("no record pair agrees on a prior rule "
+                                      f"{list(cfg.prior_rules)}: no duplicates assumed, Splink not run")
+            rep.prior = 0.0
+            return None, rep
+        # never below one match among all pairs
+        floor = 1.0 / max(1.0, n_records * (n_records - 1) / 2)
+        if rep.prior < floor:
+            rep.prior = floor
+            linker._settings_obj._probability_two_random_records_match = floor
+        linker.training.estimate_u_using_random_sampling(max_pairs=u_max_pairs, seed=seed)
+        # EM on a hash sample of the blocked pairs when the file is big; the
+        # sampler's probe needs a few thousand records to see any pair at all
+        sample = {} if n_records < 50_000 else {
+            "max_pairs": em_max_pairs, "record_sample_proportion": min(1.0, 20_000 / n_records)}
+        for r in cfg.em_blocking_rules:
+            try:
+                linker.training.estimate_parameters_using_expectation_maximisation(
+                    _rule(r), estimate_without_term_frequencies=True, **sample)
+            except EMTrainingException as e:
+                # a small or clean file: no pair for this rule; the other sessions
+                # (or Splink's default m) stand in, and the warning says so
+                first = str(e).strip().splitlines()[0]
+                collector.messages.append(f"EM session on {r!r} skipped, not fully trained: {first}")
+        floor_disagreement_m(linker._settings_obj.comparisons)
+        linker = Linker(sdf, with_tf(linker.misc.save_model_to_json(), final_settings), log_level=None)
+    except (ValueError, ArithmeticError) as e:
+        # A degenerate file (all records alike, or too few distinct pairs): Splink
+        # cannot estimate the prior or the parameters ("Deterministic matching rules
+        # led to more observed matches than is consistent with supplied recall",
+        # divisions by zero). The prior rules are exact agreements that mean
+        # "same customer": records linked by them are one cluster (``run_splink``).
+        first = (str(e).strip().splitlines() or [type(e).__name__])[0]
+        rep.fallback = (f"the model cannot be trained on this file ({first}); records that agree on a "
+                        f"prior rule {list(cfg.prior_rules)} are one customer")
+        collector.messages.append(rep.fallback)
+        rep.match_weights.clear()
+        return None, rep
+    finally:
+        splink_logger.removeHandler(collector)
+        rep.warnings = collector.messages
+        rep.timings["train"] = time.perf_counter() - t
+    return linker, rep
+
+
+def without_tf(settings: dict) -> dict:
+    """``settings`` with no term-frequency adjustment on any level."""
+    out = {**settings, "comparisons": [
+        {**comp, "comparison_levels": [
+            {k: v for k, v in lvl.items() if k not in ("tf_adjustment_column", "tf_adjustment_weight")}
+            for lvl in comp["comparison_levels"]]}
+        for comp in settings["comparisons"]]}
+    return out
+
+
+def with_tf(model: dict, settings: dict) -> dict:
+    """A trained ``model`` (Splink's JSON) with the term-frequency adjustments of
+    ``settings`` back on its levels (same comparisons, same levels, in order)."""
+    comps = []
+    for mc, sc in zip(model["comparisons"], settings["comparisons"], strict=True):
+        levels = []
+        for ml, sl in zip(mc["comparison_levels"], sc["comparison_levels"], strict=True):
+            tf = {k: sl[k] for k in ("tf_adjustment_column", "tf_adjustment_weight") if k in sl}
+            levels.append({**ml, **tf})
+        comps.append({**mc, "comparison_levels": levels})
+    return {**model, "comparisons": comps}
