@@ -1,6 +1,6 @@
 """The pairs the job got wrong on a development set, for a person to read.
 
-    python -m benchmarks.misses gen_10k [--show 30]
+    python -m benchmarks.misses gen_10k [--show 30]   # or indep_100k, third_100k ...
 
 Missed pairs (same entity, different match_id) and false pairs (different
 entity, same match_id), with the compared columns side by side. Use it on

@@ -6,7 +6,7 @@
 Sets are the names in ``benchmarks/datasets.py`` (GENERATED); the default is
 every development set (the sample, then the generated ones, then FEBRL2/3),
 then every held-out set. Each row says its role: development, held out (new
-seed) or held out (third generator). ``--dev-only`` scores the development sets
+seed) or held out (third generator, new seed). ``--dev-only`` scores the development sets
 alone (what to run while tuning); ``--held-out-only`` the held-out ones alone
 (run once, on a frozen model). Unsupervised: the truth is used only to score
 the output. The job runs exactly as the local command does (DuckDB), with the
@@ -87,12 +87,12 @@ def _files(name: str) -> tuple[str, Path, Path, Path]:
 def main(argv=None) -> list[dict]:
     jobs = plan(argv)
     rows = []
-    print(f"{'dataset':<20}{'role':<28}{'records':>9}{'true pairs':>12}{'pred pairs':>12}"
+    print(f"{'dataset':<20}{'role':<38}{'records':>9}{'true pairs':>12}{'pred pairs':>12}"
           f"{'precision':>11}{'recall':>9}{'F1':>8}{'prior':>11}{'secs':>7}")
     for name, role in jobs:
         r = {**score(*_files(name)), "role": role}
         rows.append(r)
-        print(f"{r['dataset']:<20}{role:<28}{r['records']:>9}{r['true_pairs']:>12}{r['predicted_pairs']:>12}"
+        print(f"{r['dataset']:<20}{role:<38}{r['records']:>9}{r['true_pairs']:>12}{r['predicted_pairs']:>12}"
               f"{r['precision']:>11.4f}{r['recall']:>9.4f}{r['f1']:>8.4f}{r['prior']:>11.3g}{r['seconds']:>7.1f}",
               flush=True)
     return rows

@@ -70,7 +70,18 @@ FIRST_NAMES_UNLIKE = ("first_name_l IS NOT NULL AND first_name_r IS NOT NULL"
                       " AND coalesce(levenshtein(last_name_l, first_name_r), 9) > 2")
 
 
-def _comparison(f: Field, name_pair: bool = False) -> dict:
+
+
+def _inside_other(c: str) -> str:
+    """One value, three letters or more, is part of the other: Liv / Olivia, Moretti / Parisi-Moretti."""
+    return f"(length({c}_l) >= 3 AND instr({c}_r, {c}_l) > 0) OR (length({c}_r) >= 3 AND instr({c}_l, {c}_r) > 0)"
+
+
+FIRST_NAME_INSIDE_OTHER = _inside_other("first_name")
+
+
+def _comparison(f: Field, name_pair: bool = False, birth_date: str | None = None) -> dict:
+    """Splink comparison of one field; ``birth_date``: the name of the file's date field, if any."""
     c = f.name
     if f.kind == "name":
         levels = [_lvl(_null(c), "null", null=True), _lvl(f"{c}_l = {c}_r", "exact", tf=c),
@@ -85,8 +96,15 @@ def _comparison(f: Field, name_pair: bool = False) -> dict:
         label = "null, or the same but for dots, '_' or '-'"
         if name_pair:
             # one address or user name for two people with unlike first names: a
-            # family's shared address, as likely as one person's; no evidence
-            null += f" OR (({c}_l = {c}_r OR {u}_l = {u}_r) AND {FIRST_NAMES_UNLIKE})"
+            # family's shared address, as likely as one person's; no evidence. Not
+            # when the two were born on the same day: one person whose first name
+            # is a short form the nickname list lacks (Liv / Olivia), or badly typed
+            # (Jlspeh / Joseph), far more often than a family member
+            # (compared part by part: a comparison that reads the date column itself
+            # is left out of the EM session blocked on the date, and never trained)
+            same_day = " AND ".join(f"{birth_date}_{p}_l = {birth_date}_{p}_r" for p in "ymd")
+            born = f" AND NOT coalesce({same_day}, false)" if birth_date else ""
+            null += f" OR (({c}_l = {c}_r OR {u}_l = {u}_r) AND {FIRST_NAMES_UNLIKE}{born})"
             # "juliadavidson@yahoo.co.uk" / "juliadavidson@gmail.com": two
             # namesakes as often as one person; the name comparison has it already
             null += f" OR ({u}_l = {u}_r AND {c}_l <> {c}_r AND {c}_from_name_l)"
@@ -111,9 +129,12 @@ def _comparison(f: Field, name_pair: bool = False) -> dict:
             # a date with a part missing is still compared on the two others
             _lvl(f"({_null(c)}) AND {both(y)} + {both(m)} + {both(d)} < 2", "null", null=True),
             _lvl(f"{c}_l = {c}_r", "exact"),
-            _lvl(f"{_lev(c, 1)} OR ({swap}) OR {off_by_one}",
-                 "one character, one part off by one, or day/month swapped"),
+            _lvl(f"({swap}) OR {off_by_one}", "one part off by one, or day/month swapped"),
             _lvl(f"({_null(c)}) AND ({two_equal})", "two parts equal, the third missing"),
+            # any other one-character difference: a typed digit (1975 / 1985), or two
+            # people born some years apart (1992 / 1998), common among a million
+            # records with one name: its own weight, learned from the file
+            _lvl(_lev(c, 1), "one character otherwise"),
             _lvl("ELSE", "else"),
         ]
     elif f.kind == "identifier":
@@ -154,13 +175,22 @@ def _name_pair_comparison() -> dict:
         _lvl(f"({fn}_l = {ln}_r AND levenshtein({ln}_l, {fn}_r) <= 2)"
              f" OR ({ln}_l = {fn}_r AND levenshtein({fn}_l, {ln}_r) <= 2)",
              "first and last swapped, one within two edits"),
-        # two edits is a typo or another name (Martin / Martinez, Mark / Marie)
-        _lvl(f"({fn}_l = {fn}_r AND {_lev(ln, 2)}) OR ({ln}_l = {ln}_r AND {_lev(fn, 2)})",
-             "one exact, other two edits"),
-        _lvl(both(2), "both within two edits"),
+        # two edits is a typo or another name (Martin / Martinez, Mark / Marie); a double
+        # or particle surname written in part (Parisi-Moretti / Moretti, van den Berg /
+        # Berg) is the part inside the whole once standardised: as close a form
+        _lvl(f"({fn}_l = {fn}_r AND ({_lev(ln, 2)} OR {_inside_other(ln)})) OR ({ln}_l = {ln}_r AND {_lev(fn, 2)})",
+             "one exact, other two edits or a part of it"),
+        # ... or swapped, each within two edits of the other's (Stwphens Merrdith /
+        # Meredith Stephens: a swap with a typo, and another typo)
+        _lvl(f"({both(2)}) OR (levenshtein({fn}_l, {ln}_r) <= 2 AND levenshtein({ln}_l, {fn}_r) <= 2)",
+             "both within two edits, as given or swapped"),
         # one name missing: the other is all there is to compare
         _lvl(f"{ln}_l = {ln}_r AND ({_null(fn)})", "last name equal, first name missing", tf=ln),
         _lvl(f"{fn}_l = {fn}_r AND ({_null(ln)})", "first name equal, last name missing", tf=fn),
+        # a short form the nickname list lacks, inside the full name (Liv / Olivia,
+        # Jon / Jonathan, Tina / Christina): one person far more often than twins,
+        # whose names are two names; a level apart so each gets its own weight
+        _lvl(f"{ln}_l = {ln}_r AND ({FIRST_NAME_INSIDE_OTHER})", "last name equal, one first name inside the other"),
         # both given, one wholly different: relatives (twins, spouses) more than one
         # person; a rare shared last name is not more evidence of the same person
         # here, so no term-frequency adjustment
@@ -203,13 +233,14 @@ def length_guarded(sql: str) -> str:
 def splink_settings(cfg: DedupConfig) -> dict:
     comparisons = []
     names_done = False
+    birth_date = next((f.name for f in cfg.fields if f.kind in ("date", "date_parts")), None)
     for f in cfg.fields:
         if cfg.has_name_pair and f.name in ("first_name", "last_name"):
             if not names_done:
                 comparisons.append(_name_pair_comparison())
                 names_done = True
             continue
-        comparisons.append(_comparison(f, cfg.has_name_pair))
+        comparisons.append(_comparison(f, cfg.has_name_pair, birth_date))
     for comp in comparisons:
         for lvl in comp["comparison_levels"]:
             lvl["sql_condition"] = length_guarded(lvl["sql_condition"])

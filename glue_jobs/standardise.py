@@ -29,7 +29,16 @@ def _std_expressions(engine: Engine, f: Field) -> tuple[dict[str, str], dict[str
     ra = engine.regexp_replace_all
     p = lambda x: f"__pre_{f.name}_{x}"  # noqa: E731
     if f.kind == "name":
-        return {}, {f.name: nullif_blank(ra(f"lower({q('column')})", r"[^\p{L}]+", ""))}
+        raw = q("column")
+        if f.name == "first_name":
+            # a middle initial typed into the first-name field: "Elisabeth P.", "Jason S",
+            # "JasonS." are Elisabeth and Jason (a whole-string match is tested as "the
+            # pattern replaces it all", which every engine's regexp_replace can do)
+            spaced, glued = r"\p{L}\p{L}\s+\p{L}\.?\s*$", r"\p{Ll}\p{Lu}\.\s*$"
+            spaced_cut, glued_cut = ra(raw, r"\s+\p{L}\.?\s*$", ""), ra(raw, r"\p{Lu}\.\s*$", "")
+            raw = (f"CASE WHEN {ra(raw, '^.*' + spaced, '')} = '' THEN {spaced_cut}"
+                   f" WHEN {ra(raw, '^.*' + glued, '')} = '' THEN {glued_cut} ELSE {raw} END")
+        return {}, {f.name: nullif_blank(ra(f"lower({raw})", r"[^\p{L}]+", ""))}
     if f.kind == "email":
         # lower case, "+tag" dropped; dots dropped only where the provider ignores
         # them (Gmail): elsewhere "a.b@x" and "ab@x" are two mailboxes

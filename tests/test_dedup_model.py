@@ -68,6 +68,19 @@ PATTERNS = [
     # namesakes in a small country whose user names are their names, at two providers
     (_r("YY19", "Ingrid", "Solberg", "ingridsolberg@example.com", ("5", "7", "1971"), "NORWAY", None), "nm1"),
     (_r("YY20", "Ingrid", "Solberg", "ingrid.solberg@example.net", ("23", "1", "1985"), "NORWAY", None), "nm2"),
+    # a short form the nickname list lacks (Liv / Olivia), same address and birth date: one
+    # person, not a family sharing an address (those are born on other days: YY17 / YY18)
+    (_r("YY21", "Olivia", "Greer-Brown", "olivia_greerbrown@example.com.au", ("28", "2", "1988"), None, None),
+     "short"),
+    (_r("YY22", "Liv", "Greer-Brown", "olivia_greerbrown@example.com.au", ("28", "2", "1988"), "AUSTRALIA", None),
+     "short"),
+    # a typo in one name, the birth year missing, e-mail replaced: no blocking rule on the
+    # whole birth date finds it; last name, first initial and two birth-date parts do
+    (_r("YY23", "Ludmila", "Thorvaldsen", "ludmila.t@example.org", ("10", "11", "1975"), "DENMARK", None), "block"),
+    (_r("YY24", "Ludmla", "Thorvaldsen", "lt.mail@example.net", ("10", "11", None), "DENMARK", None), "block"),
+    # ... and a year off by one with a typo in the last name: first name, last initial, day and month
+    (_r("YY25", "Evangelina", "Marchetti", "evangelina.m@example.org", ("3", "6", "1962"), "ITALY", None), "block2"),
+    (_r("YY26", "Evangelina", "Marchettu", "em62@example.net", ("3", "6", "1961"), "ITALY", None), "block2"),
 ]
 
 
@@ -88,7 +101,7 @@ def pattern_matches():
     return dict(engine.con.execute(f"SELECT c_customer_id, match_id FROM {res.matches_table}").fetchall())
 
 
-@pytest.mark.parametrize("label", ["nick", "swap", "mail", "login", "dob", "typo2"])
+@pytest.mark.parametrize("label", ["nick", "swap", "mail", "login", "dob", "typo2", "short", "block", "block2"])
 def test_the_issues_duplicate_patterns_are_found(pattern_matches, label):
     ids = [r["c_customer_id"] for r, lab in PATTERNS if lab == label]
     assert len({pattern_matches[i] for i in ids}) == 1, [(i, pattern_matches[i]) for i in ids]
@@ -152,3 +165,106 @@ def test_swapped_names_u_is_counted_exactly():
     brute = sum(1 for (a, b) in itertools.permutations(range(len(full)), 2)
                 if full[a][0] == full[b][1] and full[a][1] == full[b][0])
     assert (same, total) == (brute, len(full))
+
+
+# --------------------------------- which comparison level a hand-made pair falls in
+
+def _levels(*pairs):
+    """For each (record, record) pair: {comparison: label of the level it falls in}, from the
+    job's own standardising SQL and Splink settings (the first level whose condition holds)."""
+    from glue_jobs.config import load_config
+    from glue_jobs.engines import DuckDBEngine
+    from glue_jobs.model import splink_settings
+    from glue_jobs.sample.generate import COLUMNS
+    from glue_jobs.standardise import create_standardised
+    from tests.dedup_fixtures import SETTINGS
+
+    cfg = load_config(SETTINGS)
+    recs = [r for pair in pairs for r in pair]
+    engine = DuckDBEngine()
+    engine.con.register("pairs_df", pd.DataFrame(recs, columns=COLUMNS).astype("string"))
+    engine.con.execute("CREATE TABLE pairs_raw AS SELECT * FROM pairs_df")
+    create_standardised(engine, cfg, "pairs_raw", "pairs_std")
+    cols = [c[0] for c in engine.con.execute("SELECT * FROM pairs_std LIMIT 0").description]
+    side = lambda s: ", ".join(f"{s}.{c} AS {c}_{s}" for c in cols)  # noqa: E731
+    out = []
+    for a, b in pairs:
+        got = {}
+        for comp in splink_settings(cfg)["comparisons"]:
+            levels = comp["comparison_levels"]
+            case = " ".join(f"WHEN {'true' if lv['sql_condition'] == 'ELSE' else lv['sql_condition']} THEN {i}" for i, lv in enumerate(levels))
+            got[comp["output_column_name"]] = levels[engine.con.execute(
+                f"SELECT CASE {case} END FROM (SELECT {side('l')}, {side('r')} FROM pairs_std l, pairs_std r "
+                f"WHERE l.unique_id = ? AND r.unique_id = ?)", [a["c_customer_id"], b["c_customer_id"]]).fetchone()[0]]["label_for_charts"]
+        out.append(got)
+    return out
+
+
+def test_an_address_shared_by_unlike_first_names_counts_only_between_other_birth_dates():
+    """A family's shared address says nothing (spouses born on other days); the same
+    address with the same birth date is one person whose first name is a short form
+    the nickname list lacks (Liv / Olivia) or badly typed: it counts as an exact address.
+    Twins (same last name and birth date, two first names) fall in a level of their own,
+    apart from a first name inside the other."""
+    liv, olivia, spouse, twin = (
+        _r("S1", "Olivia", "Greer-Brown", "olivia_greerbrown@example.com.au", ("28", "2", "1988"), None, None),
+        _r("S2", "Liv", "Greer-Brown", "olivia_greerbrown@example.com.au", ("28", "2", "1988"), "AUSTRALIA", None),
+        _r("S3", "Duncan", "Greer-Brown", "olivia_greerbrown@example.com.au", ("3", "9", "1985"), "AUSTRALIA", None),
+        _r("S4", "Shaun", "Greer-Brown", None, ("28", "2", "1988"), "AUSTRALIA", None))
+    same_day, family, twins = _levels((olivia, liv), (olivia, spouse), (olivia, twin))
+    assert same_day["email"] == "exact address", same_day
+    assert same_day["name"] == "last name equal, one first name inside the other", same_day
+    assert family["email"].startswith("null"), family
+    assert twins["name"] == "last name equal, first names differ", twins
+
+
+def test_a_birth_year_one_digit_apart_is_not_a_year_off_by_one():
+    """1998 / 1997 is a year off by one; 1998 / 1992 is one character too, but as often
+    two people with one common name born six years apart as a typo: a level of its own."""
+    a, off, digit, swapped = (
+        _r("D1", "Steven", "Smith", None, ("12", "10", "1998"), None, None),
+        _r("D2", "Steven", "Smith", None, ("12", "10", "1997"), None, None),
+        _r("D3", "Steve", "Smith", None, ("12", "10", "1992"), None, None),
+        _r("D4", "Steven", "Smith", None, ("10", "12", "1998"), None, None))
+    got = [lv["dob"] for lv in _levels((a, off), (a, digit), (a, swapped))]
+    assert got == ["one part off by one, or day/month swapped", "one character otherwise",
+                   "one part off by one, or day/month swapped"], got
+
+
+def test_a_middle_initial_in_the_first_name_field_is_dropped():
+    """"Elisabeth P.", "Jason S" and "JasonS." are Elisabeth and Jason; a first name that
+    is only initials ("J.", "A.J.") or two names ("Mary Ann") is kept as it is."""
+    from glue_jobs.config import load_config
+    from glue_jobs.engines import DuckDBEngine
+    from glue_jobs.standardise import create_standardised
+    from tests.dedup_fixtures import SETTINGS
+
+    names = {"Elisabeth P.": "elisabeth", "Jason S": "jason", "JasonS.": "jason", " Terence A. ": "terence",
+             "Łukasz W.": "łukasz", "J.": "j", "A.J.": "aj", "Mary Ann": "maryann", "Al": "al"}
+    engine = DuckDBEngine()
+    engine.con.register("names_df", pd.DataFrame([_r(f"M{i}", n, "Jansen", None, None, None, None)
+                                                  for i, n in enumerate(names)]).astype("string"))
+    engine.con.execute("CREATE TABLE names_raw AS SELECT * FROM names_df")
+    create_standardised(engine, load_config(SETTINGS), "names_raw", "names_std")
+    got = dict(engine.con.execute("SELECT unique_id, first_name FROM names_std").fetchall())
+    assert [got[f"M{i}"] for i in range(len(names))] == list(names.values())
+
+
+def test_a_double_surname_written_in_part_is_a_close_form():
+    """Parisi-Moretti / Moretti and van den Berg / Berg: one last name inside the other,
+    with the first name equal, is as close as two edits; another surname is not."""
+    whole, part, particle, bare, married = (
+        _r("P1", "Oreste", "Parisi-Moretti", None, ("16", "9", "1979"), None, None),
+        _r("P2", "Oreste", "Moretti", None, ("16", "9", "1979"), None, None),
+        _r("P3", "Maria", "van den Berg", None, ("2", "8", "1981"), None, None),
+        _r("P4", "Maria", "Berg", None, ("2", "8", "1981"), None, None),
+        _r("P5", "Oreste", "Bruno", None, ("16", "9", "1979"), None, None))
+    got = [lv["name"] for lv in _levels((whole, part), (particle, bare), (whole, married))]
+    assert got == ["one exact, other two edits or a part of it"] * 2 + ["first name equal, last names differ"], got
+
+
+def test_names_swapped_with_a_typo_in_each_are_within_two_edits():
+    """Meredith Stephens / Stwphens Merrdith: swapped, and a typo in each name."""
+    a, b = (_r("W1", "Meredith", "Stephens", None, ("11", "6", "1973"), None, None),
+            _r("W2", "Stwphens", "Merrdith", None, ("11", "6", "1973"), None, None))
+    assert _levels((a, b))[0]["name"] == "both within two edits, as given or swapped"

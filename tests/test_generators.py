@@ -289,17 +289,31 @@ def test_split_held_out_sets_are_never_read_pair_by_pair(monkeypatch):
     from benchmarks import datasets, misses, quality
 
     monkeypatch.setattr(datasets, "generated", lambda name: pytest.fail(f"{name} generated"))
-    assert {"third_10k", "third_100k", "third_1m", "gen_100k_holdout2", "gen_1m_holdout2", "indep_100k_holdout",
+    assert {"third_100k_holdout", "third_1m_holdout", "gen_100k_holdout2", "gen_1m_holdout2", "indep_100k_holdout",
             "indep_1m_holdout", "gen_100k_holdout", "gen_1m_holdout"} == datasets.HELD_OUT
     for name in datasets.HELD_OUT:
         with pytest.raises(SystemExit, match="held-out"):
             misses.wrong_pairs(name)
+
+    class Generated(Exception):
+        pass
+
+    def generated(name):
+        raise Generated(name)
+
+    monkeypatch.setattr(datasets, "generated", generated)
+    for name in ("third_10k", "third_100k", "third_1m", "indep_100k"):  # development sets get past the refusal
+        with pytest.raises(Generated, match=name):
+            misses.wrong_pairs(name)
     roles = [r for _, r in quality.plan([])]
-    assert roles == sorted(roles, key=lambda r: r != "development") and "held out (third generator)" in roles
+    assert roles == sorted(roles, key=lambda r: r != "development") and "held out (third generator, new seed)" in roles
     assert {s for s, _ in quality.plan(["--held-out-only"])} == datasets.HELD_OUT
     dev = {s for s, _ in quality.plan(["--dev-only"])}
     assert not dev & datasets.HELD_OUT and {"indep_10k", "indep_100k", "indep_1m"} <= dev
-    assert datasets.role("third_1m") == "held out (third generator)" and datasets.role("indep_1m") == "development"
+    # the third generator's first seeds are development sets from 2026-11-30 (second session)
+    assert {"third_10k", "third_100k", "third_1m"} <= dev
+    assert datasets.role("third_1m_holdout") == "held out (third generator, new seed)"
+    assert datasets.role("third_1m") == datasets.role("indep_1m") == "development"
     with pytest.raises(SystemExit) as e:
         quality.plan(["--dev-only", "--held-out-only"])
     assert e.value.code == 2
