@@ -23,6 +23,7 @@ def rule_sql(rule: Any) -> str:
 
 
 _SIDE = re.compile(r"\b([lr])\.")
+_SIDE_COLUMN = re.compile(r"\b[lr]\.(\w+)")
 
 
 def rule_keys(rule: Any) -> tuple[tuple[str, ...], tuple[str, ...]] | None:
@@ -99,8 +100,11 @@ def blocking_keys_sql(engine: Engine, cfg: DedupConfig, std_table: str) -> str:
     one of them is NULL (as ``=`` never holds on NULL). Every column too when a
     rule is joined as written."""
     keyed = _keys(cfg)
-    # narrow unless a rule is joined as written: a wide copy of the table costs more than the joins
-    cols = ["*" if None in keyed else "unique_id", f"{engine.row_number()} AS __dedup_rid"]
+    # narrow: the ids and the columns of the rules joined as written (a wide copy of
+    # the table costs more than the joins)
+    written = sorted({c for rule, keys in zip(cfg.blocking_rules, keyed) if keys is None
+                      for c in _SIDE_COLUMN.findall(rule_sql(rule))} - {"unique_id"})
+    cols = ["unique_id", *written, f"{engine.row_number()} AS __dedup_rid"]
     for i, keys in enumerate(keyed):
         if keys is None:
             continue
