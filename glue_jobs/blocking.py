@@ -97,8 +97,8 @@ def _keys(cfg: DedupConfig) -> list[tuple[tuple[str, ...], tuple[str, ...]] | No
 def blocking_keys_sql(engine: Engine, cfg: DedupConfig, std_table: str) -> str:
     """``std_table``'s ids with a row number (``__dedup_rid``) and each blocking
     rule's key(s) (``rule_keys``): a 64-bit hash of the key expressions, NULL where
-    one of them is NULL (as ``=`` never holds on NULL). Every column too when a
-    rule is joined as written."""
+    one of them is NULL (as ``=`` never holds on NULL); and the columns the rules
+    joined as written read."""
     keyed = _keys(cfg)
     # narrow: the ids and the columns of the rules joined as written (a wide copy of
     # the table costs more than the joins)

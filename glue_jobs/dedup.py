@@ -56,6 +56,7 @@ from glue_jobs.validation import (
     check_utf8,
     find_csv_problem,
     iter_file,
+    job_csv_reader,
 )
 
 HERE = Path(__file__).resolve().parent
@@ -141,7 +142,6 @@ def load_csv_python(engine: DuckDBEngine, path: Path, header: list[str], delimit
     """``path`` (already checked: UTF-8, header, every record as wide as the header)
     into ``table`` as DuckDB's reader would load it: all strings, an empty field
     NULL (quoted or not), blank lines skipped. Streams ``batch`` records at a time."""
-    import csv
     import itertools
 
     import pyarrow as pa
@@ -149,20 +149,14 @@ def load_csv_python(engine: DuckDBEngine, path: Path, header: list[str], delimit
     cols = ", ".join(f"{engine.quote(c)} VARCHAR" for c in header)
     engine.con.execute(f"CREATE OR REPLACE TABLE {table} ({cols})")
     n = len(header)
-    old_limit = csv.field_size_limit()
-    csv.field_size_limit(sys.maxsize)
-    try:
-        with path.open("r", encoding="utf-8-sig", newline="") as f:
-            records = (r for r in csv.reader(f, delimiter=delimiter, quotechar='"', doublequote=True, strict=True)
-                       if r)
-            next(records)  # the header
-            while chunk := list(itertools.islice(records, batch)):
-                arrow = pa.table({f"c{i}": pa.array([r[i] or None for r in chunk], pa.string()) for i in range(n)})
-                engine.con.register("__dedup_csv_batch", arrow)
-                engine.con.execute(f"INSERT INTO {table} SELECT * FROM __dedup_csv_batch")
-                engine.con.unregister("__dedup_csv_batch")
-    finally:
-        csv.field_size_limit(old_limit)
+    with path.open("r", encoding="utf-8-sig", newline="") as f, job_csv_reader(f, delimiter) as reader:
+        records = (r for r in reader if r)
+        next(records)  # the header
+        while chunk := list(itertools.islice(records, batch)):
+            arrow = pa.table({f"c{i}": pa.array([r[i] or None for r in chunk], pa.string()) for i in range(n)})
+            engine.con.register("__dedup_csv_batch", arrow)
+            engine.con.execute(f"INSERT INTO {table} SELECT * FROM __dedup_csv_batch")
+            engine.con.unregister("__dedup_csv_batch")
 
 
 def write_outputs(engine: DuckDBEngine, result: DedupResult, output: Path, name: str,

@@ -70,8 +70,6 @@ FIRST_NAMES_UNLIKE = ("first_name_l IS NOT NULL AND first_name_r IS NOT NULL"
                       " AND coalesce(levenshtein(last_name_l, first_name_r), 9) > 2")
 
 
-
-
 def _inside_other(c: str) -> str:
     """One value, three letters or more, is part of the other: Liv / Olivia, Moretti / Parisi-Moretti."""
     return f"(length({c}_l) >= 3 AND instr({c}_r, {c}_l) > 0) OR (length({c}_r) >= 3 AND instr({c}_l, {c}_r) > 0)"
@@ -205,10 +203,10 @@ def _rule(rule: Any) -> Any:
     """A settings-file rule as Splink takes it: SQL string or ``block_on``."""
     from splink import block_on
 
-    if rule == SWAPPED_NAMES:
-        return "l.first_name = r.last_name AND l.last_name = r.first_name"
-    if isinstance(rule, str):
-        return rule
+    from glue_jobs.blocking import rule_sql
+
+    if rule == SWAPPED_NAMES or isinstance(rule, str):
+        return rule_sql(rule)
     return block_on(*rule)
 
 

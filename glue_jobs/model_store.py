@@ -25,6 +25,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from glue_jobs.model import length_guarded
 from glue_jobs.validation import InputError
 
 MODEL_FILE = "splink_model.json"
@@ -113,8 +114,6 @@ def rescale_prior(model: dict, n_records: int) -> tuple[dict, dict]:
 def _norm(sql: Any) -> str:
     """SQL as both dialects may print it: no quotes, single spaces, lower case, and
     distances length-guarded (a model saved before the guard means the same)."""
-    from glue_jobs.model import length_guarded
-
     return length_guarded(" ".join(str(sql).replace('"', "").replace("`", "").split())).lower()
 
 

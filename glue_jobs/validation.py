@@ -6,6 +6,7 @@ the first bytes of the S3 object).
 from __future__ import annotations
 
 import codecs
+import contextlib
 import csv
 import io
 import os
@@ -142,6 +143,18 @@ def check_column_names(header: List[str], source: str) -> None:
         seen[key] = (i, name)
 
 
+@contextlib.contextmanager
+def job_csv_reader(f: TextIO, delimiter: str = ","):
+    """Python's csv reader with the rules the job reads by (RFC 4180 quoting,
+    strict), fields of any size while it is open."""
+    old_limit = csv.field_size_limit()
+    csv.field_size_limit(sys.maxsize)
+    try:
+        yield csv.reader(f, delimiter=delimiter, quotechar='"', doublequote=True, strict=True)
+    finally:
+        csv.field_size_limit(old_limit)
+
+
 def find_csv_problem(f: TextIO, delimiter: str = ",", max_record_bytes: int = MAX_RECORD_BYTES) -> Optional[str]:
     """The first record that breaks the CSV rules the job reads with, as "line N: cause", or None.
 
@@ -150,10 +163,7 @@ def find_csv_problem(f: TextIO, delimiter: str = ",", max_record_bytes: int = MA
     that starts with a quote ends with one), every record as many fields as the
     header, no record longer than ``max_record_bytes``.
     """
-    old_limit = csv.field_size_limit()
-    csv.field_size_limit(sys.maxsize)
-    try:
-        reader = csv.reader(f, delimiter=delimiter, quotechar='"', doublequote=True, strict=True)
+    with job_csv_reader(f, delimiter) as reader:
         end = 0
         n_columns = None
         try:
@@ -177,6 +187,4 @@ def find_csv_problem(f: TextIO, delimiter: str = ",", max_record_bytes: int = MA
             if "unexpected end of data" in str(e) or "EOF" in str(e):
                 return f"line {end + 1}: a quoted field starts here and its closing quote is missing"
             return f"line {reader.line_num}: {e} (a quote inside a quoted field must be doubled: \"\")"
-    finally:
-        csv.field_size_limit(old_limit)
     return None
