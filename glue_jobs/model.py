@@ -266,11 +266,45 @@ class ModelReport:
     predictions: Any = field(default=None, repr=False, compare=False)
 
 
-def load_linker(engine: Engine, std_table: str, model: dict) -> Any:
-    """A linker over ``std_table`` with a saved model (``glue_jobs.model_store.fit_to_settings``)."""
+def new_linker(table: Any, settings: dict) -> Any:
+    """``splink.Linker(table, settings)``: every linker of the job is made here."""
     from splink import Linker
 
-    return Linker(engine.splink_api().register(std_table), model, log_level=None)
+    remember_exact_match_levels()
+    return Linker(table, settings, log_level=None)
+
+
+def remember_exact_match_levels() -> None:
+    """Make Splink's "is this level an exact match?" a look-up after its first answer.
+
+    Splink asks it of every level again for each EM session and for each
+    term-frequency adjustment at predict, and answers by parsing the level's SQL
+    with sqlglot and normalising it to conjunctive form: 3.7 s of single-threaded
+    Python per run on this model's name levels, whose ORs of ANDs expand. The
+    answer depends only on the level's SQL, whether it is the ELSE level and the
+    dialect, so it is kept per those three. Idempotent; Splink's own
+    ``ComparisonLevel._is_exact_match`` property (splink 5.0) does the work.
+    """
+    from splink.internals.comparison_level import ComparisonLevel
+
+    asked = ComparisonLevel.__dict__["_is_exact_match"]
+    if getattr(asked.fget, "remembers", False):
+        return
+    answers: dict[tuple[str, bool, str], bool] = {}
+
+    def is_exact_match(level) -> bool:
+        key = (level.sql_condition, level._is_else_level, level.sqlglot_dialect)
+        if key not in answers:
+            answers[key] = asked.fget(level)
+        return answers[key]
+
+    is_exact_match.remembers, is_exact_match.asks = True, asked.fget
+    ComparisonLevel._is_exact_match = property(is_exact_match, doc=asked.__doc__)
+
+
+def load_linker(engine: Engine, std_table: str, model: dict) -> Any:
+    """A linker over ``std_table`` with a saved model (``glue_jobs.model_store.fit_to_settings``)."""
+    return new_linker(engine.splink_api().register(std_table), model)
 
 
 def predict_and_cluster(engine: Engine, cfg: DedupConfig, linker: Any, std_table: str,

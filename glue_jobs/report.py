@@ -57,10 +57,10 @@ def write_report(out: Path, linker: Any, predictions: Any, engine: Any, std_tabl
         JOIN {conf_table} m ON s.unique_id = m.unique_id WHERE m.match_id IN ({id_list})""")
     model = {**linker.misc.save_model_to_json(), "retain_matching_columns": True,
              "retain_intermediate_calculation_columns": True}
-    from splink import Linker
+    from glue_jobs.model import new_linker
 
     api = engine.splink_api()
-    sub = Linker(api.register("__report_records"), model, log_level=None)
+    sub = new_linker(api.register("__report_records"), model)
     tf_cols = sorted({lvl["tf_adjustment_column"] for c in model["comparisons"]
                       for lvl in c["comparison_levels"] if lvl.get("tf_adjustment_column")})
     for col in tf_cols:

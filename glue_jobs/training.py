@@ -14,7 +14,7 @@ from typing import Any
 
 from glue_jobs.config import DedupConfig
 from glue_jobs.engines import Engine
-from glue_jobs.model import SWAPPED_EXACT, ModelReport, _rule, splink_settings
+from glue_jobs.model import SWAPPED_EXACT, ModelReport, _rule, new_linker, splink_settings
 
 _EXACT = re.compile(r"^(\w+)_l = \1_r$")
 
@@ -109,7 +109,6 @@ def train_linker(engine: Engine, cfg: DedupConfig, std_table: str, n_records: in
     Returns ``(None, report)`` when no pair agrees on a prior rule: nothing to learn
     from, every record is its own cluster.
     """
-    from splink import Linker
     from splink.internals.exceptions import EMTrainingException
 
     rep = ModelReport()
@@ -126,7 +125,7 @@ def train_linker(engine: Engine, cfg: DedupConfig, std_table: str, n_records: in
     splink_logger.addHandler(collector)
     t = time.perf_counter()
     try:
-        linker = Linker(sdf, settings, log_level=None)
+        linker = new_linker(sdf, settings)
         linker.training.estimate_probability_two_random_records_match(
             [_rule(r) for r in cfg.prior_rules], recall=cfg.prior_recall)
         rep.prior = linker._settings_obj._probability_two_random_records_match
@@ -160,7 +159,7 @@ def train_linker(engine: Engine, cfg: DedupConfig, std_table: str, n_records: in
                 first = str(e).strip().splitlines()[0]
                 collector.messages.append(f"EM session on {r!r} skipped, not fully trained: {first}")
         floor_disagreement_m(linker._settings_obj.comparisons)
-        linker = Linker(sdf, with_tf(linker.misc.save_model_to_json(), final_settings), log_level=None)
+        linker = new_linker(sdf, with_tf(linker.misc.save_model_to_json(), final_settings))
     except (ValueError, ArithmeticError) as e:
         # A degenerate file (all records alike, or too few distinct pairs): Splink
         # cannot estimate the prior or the parameters ("Deterministic matching rules

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import ast
+import re
 
 import pandas as pd
 import pytest
@@ -268,3 +269,31 @@ def test_names_swapped_with_a_typo_in_each_are_within_two_edits():
     a, b = (_r("W1", "Meredith", "Stephens", None, ("11", "6", "1973"), None, None),
             _r("W2", "Stwphens", "Merrdith", None, ("11", "6", "1973"), None, None))
     assert _levels((a, b))[0]["name"] == "both within two edits, as given or swapped"
+
+
+
+def test_remembered_exact_match_answers_are_splinks_own():
+    """``remember_exact_match_levels`` keeps Splink's answer per level SQL: for
+    every level of the job's model the remembered answer is the one Splink's own
+    property computes afresh, and there are both kinds of level to tell apart."""
+    import duckdb
+    from splink import DuckDBAPI
+    from splink.internals.comparison_level import ComparisonLevel
+
+    from glue_jobs.config import load_config
+    from glue_jobs.model import new_linker, remember_exact_match_levels, splink_settings
+    from tests.dedup_fixtures import SETTINGS
+
+    settings = splink_settings(load_config(SETTINGS))
+    cols = sorted({c for comp in settings["comparisons"] for lvl in comp["comparison_levels"]
+                   for c in re.findall(r"\b(\w+)_[lr]\b", lvl["sql_condition"])})
+    con = duckdb.connect()
+    con.execute(f"CREATE TABLE t AS SELECT 1 AS unique_id, {', '.join(f'NULL::VARCHAR AS {c}' for c in cols)}")
+    linker = new_linker(DuckDBAPI(con).register("t"), settings)
+    remember_exact_match_levels()  # idempotent: still one cache over Splink's property
+    remembered = ComparisonLevel.__dict__["_is_exact_match"].fget
+    assert remembered.remembers and not getattr(remembered.asks, "remembers", False)
+    levels = [cl for cc in linker._settings_obj.comparisons for cl in cc.comparison_levels]
+    twice = [[cl._is_exact_match for cl in levels] for _ in range(2)]
+    assert twice[0] == twice[1] == [remembered.asks(cl) for cl in levels]
+    assert any(twice[0]) and not all(twice[0])
