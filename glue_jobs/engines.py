@@ -1,6 +1,6 @@
 """Where the dedup's SQL runs: DuckDB locally, Spark on Glue.
 
-An engine runs the job's own SQL (``create``, ``row``, ``scalar``, ``columns``),
+An engine runs the job's own SQL (``create``, ``create_meanwhile``, ``row``, ``scalar``, ``columns``),
 hands Splink its database API (``splink_api``), and owns the few places where
 the two SQL dialects differ, as methods, the way Splink's own ``SplinkDialect``
 classes do (``quote``, ``regexp_replace_all``, ``try_cast_int``, ``hash64``, ``row_number``). Code that
@@ -51,6 +51,16 @@ class Engine:
         """``sql`` as view ``name`` (replacing it): computed where used, never stored (renamings, big unions)."""
         raise NotImplementedError
 
+    def create_meanwhile(self, tables: list[tuple[str, str]]) -> Background:
+        """Start materialising ``tables`` ((name, sql), in order) while the caller goes on.
+
+        ``wait()`` on the result returns when they exist (raising what their SQL
+        raised); ``stop()`` abandons them. The base engine creates them at once.
+        """
+        for name, sql in tables:
+            self.create(name, sql)
+        return Background()
+
     def columns(self, name: str) -> list[str]:
         raise NotImplementedError
 
@@ -79,6 +89,59 @@ class Engine:
     def to_sql_name(self, splink_df: Any) -> str:
         """The table name of a Splink result, for the job's own SQL."""
         return splink_df.physical_name
+
+
+class Background:
+    """Tables being created while the job goes on (``Engine.create_meanwhile``); here: already done."""
+
+    def wait(self) -> None:
+        """Return when the tables exist; raise what creating them raised."""
+
+    def stop(self) -> None:
+        """Abandon the work if it is still running (the tables may not exist); idempotent."""
+
+
+class _DuckDBBackground(Background):
+    """CREATE statements on a cursor of the job's database, in a thread.
+
+    DuckDB runs queries from several connections of one database on one pool of
+    worker threads, so a query Splink runs on a single thread (u training's
+    small sample) and this one share the cores instead of taking turns. The
+    Python thread waits in DuckDB with the GIL released.
+    """
+
+    def __init__(self, con, tables: list[tuple[str, str]]):
+        import threading
+
+        self._cursor = con.cursor()
+        self._stopping = False
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, args=(tables,), name="dedup-create-meanwhile", daemon=True)
+        self._thread.start()
+
+    def _run(self, tables):
+        try:
+            for name, sql in tables:
+                if self._stopping:
+                    return
+                self._cursor.execute(f"CREATE OR REPLACE TABLE {name} AS {sql}")
+        except BaseException as e:  # noqa: BLE001 - handed to wait()
+            self._error = e
+
+    def wait(self) -> None:
+        self._thread.join()
+        self.stop()
+        if self._error is not None:
+            raise self._error
+
+    def stop(self) -> None:
+        self._stopping = True
+        while self._thread.is_alive():  # again and again: an interrupt before the query starts is lost
+            self._cursor.interrupt()
+            self._thread.join(0.05)
+        if self._cursor is not None:
+            self._cursor.close()
+            self._cursor = None
 
 
 class DuckDBEngine(Engine):
@@ -112,6 +175,9 @@ class DuckDBEngine(Engine):
 
     def view(self, name: str, sql: str) -> None:
         self.con.execute(f"CREATE OR REPLACE VIEW {name} AS {sql}")
+
+    def create_meanwhile(self, tables: list[tuple[str, str]]) -> Background:
+        return _DuckDBBackground(self.con, tables)
 
     def columns(self, name: str) -> list[str]:
         return [d[0] for d in self.con.execute(f"SELECT * FROM {name} LIMIT 0").description]

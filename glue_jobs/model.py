@@ -11,7 +11,8 @@ Unsupervised, no labels:
    and categories, so a shared common name is weak evidence;
 3. predict on the union of ``blocking_rules`` (the pairs found by the job's own
    joins on hashed keys, ``blocked_pairs_sql``, the same pairs Splink's blocking
-   finds, registered with Splink); keep pairs with
+   finds, registered with Splink; on DuckDB found while the model trains,
+   ``start_blocking``); keep pairs with
    ``match_probability >= threshold_match_probability``; connected components.
 
 Training runs on the settings without term-frequency columns (it ignores them)
@@ -31,7 +32,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from glue_jobs.config import SWAPPED_NAMES, DedupConfig, Field
-from glue_jobs.engines import Engine
+from glue_jobs.engines import Background, Engine
 
 CLUSTER_TABLE = "__dedup_clusters"
 RULE_PAIRS_TABLE = "__dedup_rule_pairs"
@@ -307,18 +308,26 @@ def load_linker(engine: Engine, std_table: str, model: dict) -> Any:
     return new_linker(engine.splink_api().register(std_table), model)
 
 
+def start_blocking(engine: Engine, cfg: DedupConfig, std_table: str) -> Background:
+    """Start finding the blocked pairs of ``std_table`` (they do not depend on the
+    model, so they are found while it trains); ``predict_and_cluster`` waits for them."""
+    from glue_jobs.blocking import blocked_pairs_sql, blocking_keys_sql
+
+    return engine.create_meanwhile([(BLOCKING_KEYS_TABLE, blocking_keys_sql(engine, cfg, std_table)),
+                                    (BLOCKED_PAIRS_TABLE, blocked_pairs_sql(engine, cfg, BLOCKING_KEYS_TABLE))])
+
+
 def predict_and_cluster(engine: Engine, cfg: DedupConfig, linker: Any, std_table: str,
-                        rep: ModelReport) -> tuple[Any, str]:
+                        rep: ModelReport, blocking: Background | None = None) -> tuple[Any, str]:
     """Score the blocked pairs (kept down to ``PAIR_FLOOR``, for the confidence) and
-    cluster those at the threshold. Returns (predictions, clusters table)."""
+    cluster those at the threshold. Returns (predictions, clusters table).
+
+    ``blocking``: the pairs already being found (``start_blocking``)."""
     from glue_jobs.confidence import PAIR_FLOOR
 
     t = time.perf_counter()
     threshold = cfg.threshold_match_probability
-    from glue_jobs.blocking import blocked_pairs_sql, blocking_keys_sql
-
-    engine.create(BLOCKING_KEYS_TABLE, blocking_keys_sql(engine, cfg, std_table))
-    engine.create(BLOCKED_PAIRS_TABLE, blocked_pairs_sql(engine, cfg, BLOCKING_KEYS_TABLE))
+    (blocking or start_blocking(engine, cfg, std_table)).wait()
     linker.table_management.register_blocked_pairs_for_predict(engine.splink_api().register(BLOCKED_PAIRS_TABLE))
     pred = linker.inference.predict(threshold_match_probability=min(PAIR_FLOOR, threshold))
     rep.n_pairs_scored = int(engine.scalar(f"SELECT count(*) FROM {engine.to_sql_name(pred)}"))
@@ -351,25 +360,33 @@ def run_splink(engine: Engine, cfg: DedupConfig, std_table: str, n_records: int,
     """
     if n_records < 2:
         # one record: no pair to learn from or to score
-        linker, rep = None, ModelReport(prior=0.0, fallback="a single record: it is its own customer, Splink not run")
-    elif model is not None:
-        linker, rep = load_linker(engine, std_table, model), ModelReport()
-        rep.prior = model.get("probability_two_random_records_match", math.nan)
-    else:
-        from glue_jobs.training import train_linker
+        return _singletons(engine, std_table), ModelReport(
+            prior=0.0, fallback="a single record: it is its own customer, Splink not run")
+    blocking = start_blocking(engine, cfg, std_table)  # while the model trains
+    try:
+        if model is not None:
+            linker, rep = load_linker(engine, std_table, model), ModelReport()
+            rep.prior = model.get("probability_two_random_records_match", math.nan)
+        else:
+            from glue_jobs.training import train_linker
 
-        linker, rep = train_linker(engine, cfg, std_table, n_records, **train_kwargs)
-    if linker is None and rep.fallback and n_records >= 2:
-        return rule_clusters(engine, cfg, std_table), rep
-    if linker is None:
-        engine.create(CLUSTER_TABLE, f"SELECT unique_id, unique_id AS cluster_id FROM {std_table}")
-        return CLUSTER_TABLE, rep
-    rep.linker = linker
-    rep.predictions, clusters = predict_and_cluster(engine, cfg, linker, std_table, rep)
+            linker, rep = train_linker(engine, cfg, std_table, n_records, **train_kwargs)
+        if linker is None:
+            blocking.stop()
+            return (rule_clusters(engine, cfg, std_table) if rep.fallback else _singletons(engine, std_table)), rep
+        rep.linker = linker
+        rep.predictions, clusters = predict_and_cluster(engine, cfg, linker, std_table, rep, blocking)
+    finally:
+        blocking.stop()  # a failed or interrupted run does not leave it running
     rep.n_pairs_matched = int(engine.scalar(
         f"SELECT count(*) FROM {engine.to_sql_name(rep.predictions)} "
         f"WHERE match_probability >= {cfg.threshold_match_probability!r}"))
     return clusters, rep
+
+
+def _singletons(engine: Engine, std_table: str) -> str:
+    engine.create(CLUSTER_TABLE, f"SELECT unique_id, unique_id AS cluster_id FROM {std_table}")
+    return CLUSTER_TABLE
 
 
 def rule_clusters(engine: Engine, cfg: DedupConfig, std_table: str) -> str:

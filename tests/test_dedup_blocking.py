@@ -134,3 +134,45 @@ def test_a_model_saved_before_the_guard_still_fits():
     changed["comparisons"][0]["comparison_levels"][3]["sql_condition"] = "levenshtein(first_name_l, first_name_r) <= 3"
     with pytest.raises(ModelError, match="other levels"):
         fit_to_settings(changed, settings_, "changed.json")
+
+
+# ------------------------------------------- blocked pairs found while the model trains
+
+def test_pairs_found_meanwhile_are_the_pairs_found_in_turn():
+    """``start_blocking`` on a cursor in a thread: the same table as creating it in turn,
+    while the main connection goes on working."""
+    from glue_jobs.model import BLOCKED_PAIRS_TABLE, start_blocking
+
+    cfg = load_config(TPCDS)
+    engine = _std_engine(_frame("cases"), cfg)
+    engine.con.execute("SET threads = 2")
+    background = start_blocking(engine, cfg, STD_TABLE)
+    busy = engine.scalar(f"SELECT count(*) FROM {STD_TABLE} a, {STD_TABLE} b WHERE a.unique_id < b.unique_id")
+    background.wait()
+    meanwhile = set(engine.rows(f"SELECT * FROM {BLOCKED_PAIRS_TABLE}"))
+    engine.create("keyed", blocking_keys_sql(engine, cfg, STD_TABLE))
+    assert busy > 0 and len(meanwhile) > 100
+    assert meanwhile == set(engine.rows(blocked_pairs_sql(engine, cfg, "keyed")))
+
+
+def test_work_meanwhile_hands_its_error_to_wait():
+    engine = DuckDBEngine(threads=1)
+    background = engine.create_meanwhile([("a", "SELECT 1 AS x"), ("b", "SELECT * FROM no_such_table")])
+    with pytest.raises(duckdb.CatalogException, match="no_such_table"):
+        background.wait()
+    assert engine.scalar("SELECT x FROM a") == 1  # the steps before the failing one stand
+    background.stop()  # after wait: nothing left to stop
+
+
+def test_stopping_work_meanwhile_interrupts_it():
+    """A failed or interrupted run stops the blocking it started: ``stop`` interrupts
+    the query (one that would run for hours) and the table is never created."""
+    import threading
+
+    engine = DuckDBEngine(threads=1)
+    background = engine.create_meanwhile([("forever", "SELECT sum(hash(i)) AS s FROM range(10000000000000) t(i)")])
+    stopper = threading.Thread(target=background.stop, daemon=True)
+    stopper.start()
+    stopper.join(timeout=60)
+    assert not stopper.is_alive(), "stop() did not interrupt the running query"
+    assert engine.scalar("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'forever'") == 0
