@@ -176,3 +176,32 @@ def test_stopping_work_meanwhile_interrupts_it():
     stopper.join(timeout=60)
     assert not stopper.is_alive(), "stop() did not interrupt the running query"
     assert engine.scalar("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'forever'") == 0
+
+
+def test_registered_pairs_are_scored_as_splink_scores_its_own(monkeypatch):
+    """``register_blocked_pairs``: the job's pairs get the scores Splink gives the pairs
+    it finds itself, and without Splink's source pruning (copies of the records, for
+    nothing: the spy fails the test if Splink takes that path)."""
+    import splink.internals.linker_components.inference as inference
+
+    from glue_jobs.model import BLOCKED_PAIRS_TABLE, load_linker, register_blocked_pairs, start_blocking
+    from glue_jobs.training import train_linker
+
+    cfg = load_config(TPCDS)
+    engine = _std_engine(_frame("third generator"), cfg)
+    linker, _ = train_linker(engine, cfg, STD_TABLE, engine.scalar(f"SELECT count(*) FROM {STD_TABLE}"))
+    model = linker.misc.save_model_to_json()
+    score = "SELECT unique_id_l, unique_id_r, match_key, round(match_weight, 9) FROM {}"
+    theirs = load_linker(engine, STD_TABLE, model).inference.predict(threshold_match_probability=0.01)
+    start_blocking(engine, cfg, STD_TABLE).wait()
+    ours_linker = load_linker(engine, STD_TABLE, model)
+    register_blocked_pairs(ours_linker, engine.splink_api().register(BLOCKED_PAIRS_TABLE))
+
+    def pruned(*a, **k):
+        raise AssertionError("Splink copied the records for source pruning")
+
+    monkeypatch.setattr(inference, "predict_from_blocked_pairs_with_source_pruning", pruned)
+    ours = ours_linker.inference.predict(threshold_match_probability=0.01)
+    expected = set(engine.rows(score.format(theirs.physical_name)))
+    assert len(expected) > 100
+    assert set(engine.rows(score.format(ours.physical_name))) == expected
