@@ -37,7 +37,8 @@ from glue_jobs.confidence import PAIR_FLOOR
 
 MATCH_ID, CONFIDENCE = "match_id", "match_confidence"
 # the standardised published records, kept next to the model (locally) for the next incremental run
-STD_CACHE, STD_CACHE_INFO = "standardised.parquet", "standardised.json"
+# the standardised records of a full run, then one part per incremental run (its new records)
+STD_CACHE, STD_CACHE_PART, STD_CACHE_INFO = "standardised.parquet", "standardised-{}.parquet", "standardised.json"
 PUBLISHED_COLUMNS = (MATCH_ID, CONFIDENCE)
 MATCHES_INTERNAL, SURVIVORS_INTERNAL = "__incr_matches_internal", "__incr_survivors_internal"
 
@@ -59,6 +60,7 @@ class IncrementalResult:
     linker: Any = None
     predictions: Any = None
     std_table: str = "__incr_std_all"
+    std_new_table: str = "__incr_std_new"
     confidence_table: str = "__incr_conf_all"
     summary: dict = field(default_factory=dict)
     used_std_cache: bool = False
@@ -286,13 +288,23 @@ def std_cache_info(engine, cfg) -> bytes:
     return json.dumps({"standardise_sql_sha256": hashlib.sha256(sql.encode()).hexdigest()}).encode()
 
 
+def std_cache_files(folder) -> list:
+    """The cache's files in ``folder``, oldest first: the full run's, then each incremental run's part
+    (named by run id, which sorts by time); empty without the full run's file."""
+    full = folder / STD_CACHE
+    if not full.is_file():
+        return []
+    parts = sorted(p for p in folder.glob(STD_CACHE_PART.format("*")) if p.is_file())
+    return [full, *parts]
+
+
 def load_std_cache(engine, cfg, folder, table: str = "published_std") -> str | None:
     """The cached standardised records as ``table`` if they were made with this standardisation."""
-    cache, info = folder / STD_CACHE, folder / STD_CACHE_INFO
-    if not (cache.is_file() and info.is_file()) or info.read_bytes() != std_cache_info(engine, cfg):
+    files, info = std_cache_files(folder), folder / STD_CACHE_INFO
+    if not (files and info.is_file()) or info.read_bytes() != std_cache_info(engine, cfg):
         return None
-    lit = str(cache).replace("'", "''")
-    engine.create(table, f"SELECT * FROM read_parquet('{lit}')")
+    lits = ", ".join("'" + str(p).replace("'", "''") + "'" for p in files)
+    engine.create(table, f"SELECT * FROM read_parquet([{lits}])")
     return table
 
 

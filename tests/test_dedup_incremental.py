@@ -202,3 +202,35 @@ def test_a_stale_standardised_cache_is_not_used(parts, tmp_path):
     run(parts[1], out, SETTINGS, quiet=True, incremental=True)
     assert _summary(out)["published_records_standardised"] == "again"
     assert_published_complete(out, (_ids(parts[0]) - {matches[ID].iloc[0]}) | _ids(parts[1]))
+
+
+def test_the_standardised_cache_grows_by_one_part_per_incremental_run(parts, tmp_path):
+    """An incremental run that used the cache writes its new records' standardised rows
+    as a part beside the earlier files (kept as they were: the same inode, not a copy);
+    the parts together are what standardising the published set afresh gives."""
+    import duckdb
+
+    from glue_jobs.config import load_config
+    from glue_jobs.engines import DuckDBEngine
+    from glue_jobs.incremental import std_cache_files
+    from glue_jobs.standardise import create_standardised
+
+    base, b1, b2 = parts
+    out = tmp_path / "out"
+    run(base, out, SETTINGS, quiet=True)
+    full_inode = (out / "model" / "standardised.parquet").stat().st_ino
+    run(b1, out, SETTINGS, quiet=True, incremental=True)
+    run(b2, out, SETTINGS, quiet=True, incremental=True)
+    assert _summary(out)["published_records_standardised"] == "from the previous run's cache"
+    files = std_cache_files(out / "model")
+    assert [f.name for f in files][0] == "standardised.parquet" and len(files) == 3
+    assert files[0].stat().st_ino == full_inode
+    con = duckdb.connect()
+    sizes = [con.execute(f"SELECT count(*) FROM read_parquet('{f}')").fetchone()[0] for f in files]
+    assert sizes == [len(_ids(base)), len(_ids(b1)), len(_ids(b2))]
+    cached = con.execute(f"SELECT * FROM read_parquet({[str(f) for f in files]})").fetchall()
+    engine = DuckDBEngine()
+    matches = next((out / "matches").glob("*.csv"))
+    engine.con.execute(f"CREATE TABLE pub AS SELECT * FROM read_csv('{matches}', all_varchar = true)")
+    create_standardised(engine, load_config(SETTINGS), "pub", "fresh")
+    assert sorted(map(repr, cached)) == sorted(map(repr, engine.rows("SELECT * FROM fresh")))
