@@ -271,36 +271,55 @@ def new_linker(table: Any, settings: dict) -> Any:
     """``splink.Linker(table, settings)``: every linker of the job is made here."""
     from splink import Linker
 
-    remember_exact_match_levels()
+    remember_exact_match_levels(settings)
     return Linker(table, settings, log_level=None)
 
 
-def remember_exact_match_levels() -> None:
-    """Make Splink's "is this level an exact match?" a look-up after its first answer.
+# the form of every exact-match level the settings builders write (``_lvl(f"{c}_l = {c}_r", ...)``)
+EXACT_LEVEL = re.compile(r"^(\w+)_l = \1_r$")
+
+
+def remember_exact_match_levels(settings: dict | None = None) -> None:
+    """Make Splink's "is this level an exact match?" a look-up.
 
     Splink asks it of every level again for each EM session and for each
     term-frequency adjustment at predict, and answers by parsing the level's SQL
     with sqlglot and normalising it to conjunctive form: 3.7 s of single-threaded
     Python per run on this model's name levels, whose ORs of ANDs expand. The
     answer depends only on the level's SQL, whether it is the ELSE level and the
-    dialect, so it is kept per those three. Idempotent; Splink's own
-    ``ComparisonLevel._is_exact_match`` property (splink 5.0) does the work.
+    dialect, so it is kept per those three after Splink's own property (splink
+    5.0 ``ComparisonLevel._is_exact_match``) has given it once.
+
+    The levels of ``settings`` (the job's own, from ``splink_settings``) are
+    answered from their form, ``EXACT_LEVEL``, without asking Splink even once
+    (1 s per run); a test checks that this is Splink's answer for every level
+    the builders write. Idempotent.
     """
     from splink.internals.comparison_level import ComparisonLevel
 
     asked = ComparisonLevel.__dict__["_is_exact_match"]
-    if getattr(asked.fget, "remembers", False):
-        return
-    answers: dict[tuple[str, bool, str], bool] = {}
+    if not getattr(asked.fget, "remembers", False):
+        answers: dict[tuple[str, bool, str], bool] = {}
+        known: dict[str, bool] = {}
 
-    def is_exact_match(level) -> bool:
-        key = (level.sql_condition, level._is_else_level, level.sqlglot_dialect)
-        if key not in answers:
-            answers[key] = asked.fget(level)
-        return answers[key]
+        def is_exact_match(level) -> bool:
+            if level._is_else_level:
+                return False
+            if level.sql_condition in known:
+                return known[level.sql_condition]
+            key = (level.sql_condition, level._is_else_level, level.sqlglot_dialect)
+            if key not in answers:
+                answers[key] = asked.fget(level)
+            return answers[key]
 
-    is_exact_match.remembers, is_exact_match.asks = True, asked.fget
-    ComparisonLevel._is_exact_match = property(is_exact_match, doc=asked.__doc__)
+        is_exact_match.remembers, is_exact_match.asks, is_exact_match.known = True, asked.fget, known
+        ComparisonLevel._is_exact_match = property(is_exact_match, doc=asked.__doc__)
+        asked = ComparisonLevel.__dict__["_is_exact_match"]
+    for comp in (settings or {}).get("comparisons", []):
+        for lvl in comp["comparison_levels"]:
+            sql = lvl["sql_condition"]
+            if sql.strip().upper() != "ELSE":
+                asked.fget.known.setdefault(sql, EXACT_LEVEL.match(sql) is not None)
 
 
 def load_linker(engine: Engine, std_table: str, model: dict) -> Any:

@@ -8,15 +8,12 @@ columns (the training ignores them) and handed back with them.
 from __future__ import annotations
 
 import logging
-import re
 import time
 from typing import Any
 
 from glue_jobs.config import DedupConfig
 from glue_jobs.engines import Engine
-from glue_jobs.model import SWAPPED_EXACT, ModelReport, _rule, new_linker, splink_settings
-
-_EXACT = re.compile(r"^(\w+)_l = \1_r$")
+from glue_jobs.model import EXACT_LEVEL, SWAPPED_EXACT, ModelReport, _rule, new_linker, splink_settings
 
 
 def exact_match_u_sql(table: str, col: str) -> str:
@@ -49,7 +46,7 @@ def _set_exact_match_u(engine: Engine, settings: dict, std_table: str) -> None:
     cache: dict[str, float] = {}
     for comp in settings["comparisons"]:
         for lvl in comp["comparison_levels"]:
-            m = _EXACT.match(lvl["sql_condition"])
+            m = EXACT_LEVEL.match(lvl["sql_condition"])
             if lvl["sql_condition"] == SWAPPED_EXACT:
                 col, sql = SWAPPED_EXACT, swapped_names_u_sql(std_table)
             elif m:

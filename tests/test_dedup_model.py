@@ -272,28 +272,30 @@ def test_names_swapped_with_a_typo_in_each_are_within_two_edits():
 
 
 
-def test_remembered_exact_match_answers_are_splinks_own():
-    """``remember_exact_match_levels`` keeps Splink's answer per level SQL: for
-    every level of the job's model the remembered answer is the one Splink's own
-    property computes afresh, and there are both kinds of level to tell apart."""
+
+@pytest.mark.parametrize("settings_file", ["glue_jobs/settings/tpcds_customer.json", "benchmarks/settings/febrl.json"])
+def test_remembered_exact_match_answers_are_splinks_own(settings_file):
+    """``remember_exact_match_levels`` answers the job's own levels from their form and
+    keeps Splink's answer for any other: for every level of the model the answer is
+    the one Splink's own property computes afresh, on both kinds of level."""
     import duckdb
     from splink import DuckDBAPI
     from splink.internals.comparison_level import ComparisonLevel
 
     from glue_jobs.config import load_config
     from glue_jobs.model import new_linker, remember_exact_match_levels, splink_settings
-    from tests.dedup_fixtures import SETTINGS
 
-    settings = splink_settings(load_config(SETTINGS))
+    settings = splink_settings(load_config(REPO / settings_file))
     cols = sorted({c for comp in settings["comparisons"] for lvl in comp["comparison_levels"]
                    for c in re.findall(r"\b(\w+)_[lr]\b", lvl["sql_condition"])})
     con = duckdb.connect()
     con.execute(f"CREATE TABLE t AS SELECT 1 AS unique_id, {', '.join(f'NULL::VARCHAR AS {c}' for c in cols)}")
     linker = new_linker(DuckDBAPI(con).register("t"), settings)
-    remember_exact_match_levels()  # idempotent: still one cache over Splink's property
+    remember_exact_match_levels()  # idempotent: still one look-up over Splink's property
     remembered = ComparisonLevel.__dict__["_is_exact_match"].fget
     assert remembered.remembers and not getattr(remembered.asks, "remembers", False)
     levels = [cl for cc in linker._settings_obj.comparisons for cl in cc.comparison_levels]
+    assert sum(cl.sql_condition in remembered.known for cl in levels) >= len(levels) - len(settings["comparisons"])
     twice = [[cl._is_exact_match for cl in levels] for _ in range(2)]
     assert twice[0] == twice[1] == [remembered.asks(cl) for cl in levels]
     assert any(twice[0]) and not all(twice[0])
