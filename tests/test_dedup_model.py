@@ -299,3 +299,33 @@ def test_remembered_exact_match_answers_are_splinks_own(settings_file):
     twice = [[cl._is_exact_match for cl in levels] for _ in range(2)]
     assert twice[0] == twice[1] == [remembered.asks(cl) for cl in levels]
     assert any(twice[0]) and not all(twice[0])
+
+
+@pytest.mark.parametrize("settings_file", ["glue_jobs/settings/tpcds_customer.json", "benchmarks/settings/febrl.json"])
+def test_splinks_settings_validation_finds_nothing_on_the_standardised_table(settings_file, caplog):
+    """``new_linker`` skips Splink's settings validation: this runs it on the table the
+    job standardises, with the settings the job writes, and expects no complaint."""
+    import logging
+
+    from splink import Linker
+
+    from glue_jobs.config import load_config
+    from glue_jobs.engines import DuckDBEngine
+    from glue_jobs.model import splink_settings
+    from glue_jobs.pipeline import STD_TABLE
+    from glue_jobs.standardise import create_standardised
+
+    cfg = load_config(REPO / settings_file)
+    engine = DuckDBEngine()
+    cols = ", ".join(f"NULL::VARCHAR AS {engine.quote(c)}" for c in cfg.required_columns)
+    engine.con.execute(f"CREATE TABLE raw AS SELECT {cols}")
+    create_standardised(engine, cfg, "raw", STD_TABLE)
+    with caplog.at_level(logging.DEBUG, logger="splink"):
+        Linker(engine.splink_api().register(STD_TABLE), splink_settings(cfg), log_level=None, validate_settings=True)
+    assert not [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+    # the check can fail: a level on a column the table lacks is reported
+    broken = splink_settings(cfg)
+    broken["comparisons"][0]["comparison_levels"][1]["sql_condition"] = "no_such_column_l = no_such_column_r"
+    with caplog.at_level(logging.DEBUG, logger="splink"):
+        Linker(engine.splink_api().register(STD_TABLE), broken, log_level=None, validate_settings=True)
+    assert any("no_such_column" in r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING)
