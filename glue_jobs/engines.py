@@ -102,7 +102,7 @@ class Background:
 
 
 class _DuckDBBackground(Background):
-    """CREATE statements on a cursor of the job's database, in a thread.
+    """Statements on a cursor of the job's database, in a thread.
 
     DuckDB runs queries from several connections of one database on one pool of
     worker threads, so a query Splink runs on a single thread (u training's
@@ -110,21 +110,21 @@ class _DuckDBBackground(Background):
     Python thread waits in DuckDB with the GIL released.
     """
 
-    def __init__(self, con, tables: list[tuple[str, str]]):
+    def __init__(self, con, statements: list[str]):
         import threading
 
         self._cursor = con.cursor()
         self._stopping = False
         self._error: BaseException | None = None
-        self._thread = threading.Thread(target=self._run, args=(tables,), name="dedup-create-meanwhile", daemon=True)
+        self._thread = threading.Thread(target=self._run, args=(statements,), name="dedup-meanwhile", daemon=True)
         self._thread.start()
 
-    def _run(self, tables):
+    def _run(self, statements):
         try:
-            for name, sql in tables:
+            for sql in statements:
                 if self._stopping:
                     return
-                self._cursor.execute(f"CREATE OR REPLACE TABLE {name} AS {sql}")
+                self._cursor.execute(sql)
         except BaseException as e:  # noqa: BLE001 - handed to wait()
             self._error = e
 
@@ -177,7 +177,11 @@ class DuckDBEngine(Engine):
         self.con.execute(f"CREATE OR REPLACE VIEW {name} AS {sql}")
 
     def create_meanwhile(self, tables: list[tuple[str, str]]) -> Background:
-        return _DuckDBBackground(self.con, tables)
+        return self.run_meanwhile([f"CREATE OR REPLACE TABLE {name} AS {sql}" for name, sql in tables])
+
+    def run_meanwhile(self, statements: list[str]) -> Background:
+        """Start running ``statements`` (in order) on a cursor while the caller goes on."""
+        return _DuckDBBackground(self.con, statements)
 
     def columns(self, name: str) -> list[str]:
         return [d[0] for d in self.con.execute(f"SELECT * FROM {name} LIMIT 0").description]

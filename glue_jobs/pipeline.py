@@ -58,13 +58,14 @@ class DedupResult:
 
 
 def deduplicate(engine: Engine, cfg: DedupConfig, input_table: str, *, source: str = "input",
-                **splink_kwargs) -> DedupResult:
+                on_standardised=None, **splink_kwargs) -> DedupResult:
     """Deduplicate ``input_table`` (raw input columns, as strings) in ``engine``.
 
     Leaves ``__dedup_matches`` (every input record + ``match_id`` +
     ``match_confidence``, see ``glue_jobs/confidence.py``) and
     ``__dedup_survivors`` (one record per ``match_id``, the input's columns only).
     ``model``: a saved Splink model to use instead of training.
+    ``on_standardised(STD_TABLE)``: called once the standardised table is made.
 
     Whatever the input's column names (SQL words, names this SQL uses such as
     ``rn`` or ``n``, quotes, spaces, unicode), the job's SQL never sees them: it
@@ -84,6 +85,8 @@ def deduplicate(engine: Engine, cfg: DedupConfig, input_table: str, *, source: s
 
     create_standardised(engine, icfg, INPUT_TABLE, STD_TABLE)
     t_std = time.perf_counter() - t0
+    if on_standardised is not None:
+        on_standardised(STD_TABLE)
     clusters, rep = run_splink(engine, icfg, STD_TABLE, n, **splink_kwargs)
     rep.timings["standardise"] = t_std
 

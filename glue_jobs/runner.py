@@ -45,10 +45,12 @@ class RunOutcome:
 def execute(engine, cfg, input_table: str, *, source: str, mode: str = REPLACE,
             published_table: str | None = None, choice: ModelChoice | None = None,
             labels=None, run_id: str = "", published_std: str | None = None,
-            labels_source: str = "--labels") -> RunOutcome:
+            labels_source: str = "--labels", on_standardised=None) -> RunOutcome:
     """Run the job on ``input_table``; with ``mode=incremental`` and a ``published_table``, add to it.
 
     An incremental run with nothing published yet is a full run (and says so).
+    ``on_standardised(table)``: called in a full run once its standardised records
+    (``result.std_table``) are made; they do not change after.
     """
     import glue_jobs.model as model_mod
     from glue_jobs.pipeline import deduplicate
@@ -100,7 +102,7 @@ def execute(engine, cfg, input_table: str, *, source: str, mode: str = REPLACE,
         if mode == INCREMENTAL:
             summary["note"] = "nothing published yet: a full run"
         loaded = fitted(int(engine.scalar(f"SELECT count(*) FROM {input_table}"))) if choice.model is not None else None
-        res = deduplicate(engine, cfg, input_table, source=source, model=loaded)
+        res = deduplicate(engine, cfg, input_table, source=source, model=loaded, on_standardised=on_standardised)
         linker = res.linker
         summary.update(records_in=res.records_in, records_total=res.records_in, clusters=res.clusters,
                        duplicates_removed=res.duplicates_removed)

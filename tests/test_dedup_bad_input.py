@@ -8,7 +8,7 @@ import pytest
 from glue_jobs.config import SettingsFileError, load_config
 from glue_jobs.dedup import main, run
 from glue_jobs.validation import InputError, check_header
-from tests.dedup_fixtures import SAMPLE, SETTINGS, assert_no_customer_lost, sha256
+from tests.dedup_fixtures import SAMPLE, SETTINGS, assert_no_customer_lost, sha256, tree_digest
 
 HEADER = SAMPLE.read_text(encoding="utf-8").splitlines()[0]
 ROWS = SAMPLE.read_text(encoding="utf-8").splitlines()[1:]
@@ -134,3 +134,25 @@ def test_failed_write_removes_its_staging_folder(tmp_path, monkeypatch):
     with pytest.raises(OSError, match="disk full"):
         run(SAMPLE, tmp_path / "out", SETTINGS, quiet=True)
     assert not (tmp_path / "out").exists()  # the run created it, and removed it again
+
+
+def test_a_run_failing_while_its_cache_is_written_stops_writing_and_publishes_nothing(tmp_path, monkeypatch):
+    """A full run writes its standardised cache while the model trains (a cursor in a
+    thread). Training fails: the writing is stopped before the staging folder is
+    removed, the published output is as it was, and no thread is left running."""
+    import threading
+
+    import glue_jobs.training as training
+
+    out = tmp_path / "out"
+    run(SAMPLE, out, SETTINGS, quiet=True)
+    before = tree_digest(out)
+
+    def failing(*a, **k):
+        raise RuntimeError("training failed")
+
+    monkeypatch.setattr(training, "train_linker", failing)
+    with pytest.raises(RuntimeError, match="training failed"):
+        run(SAMPLE, out, SETTINGS, quiet=True)
+    assert tree_digest(out) == before
+    assert not [t for t in threading.enumerate() if t.name == "dedup-meanwhile"]
