@@ -92,13 +92,14 @@ class Engine:
 
 
 class Background:
-    """Tables being created while the job goes on (``Engine.create_meanwhile``); here: already done."""
+    """Work done while the job goes on (``Engine.create_meanwhile``, ``DuckDBEngine.run_meanwhile``);
+    this base class: work already done."""
 
     def wait(self) -> None:
-        """Return when the tables exist; raise what creating them raised."""
+        """Return when the work is done; raise what it raised."""
 
     def stop(self) -> None:
-        """Abandon the work if it is still running (the tables may not exist); idempotent."""
+        """Abandon the work if it is still running (its tables or files may not exist); idempotent."""
 
 
 class _DuckDBBackground(Background):
