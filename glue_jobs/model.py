@@ -290,7 +290,7 @@ def remember_exact_match_levels(settings: dict | None = None) -> None:
 
     Splink asks it of every level again for each EM session and for each
     term-frequency adjustment at predict, and answers by parsing the level's SQL
-    with sqlglot and normalising it to conjunctive form: 3.7 s of single-threaded
+    with sqlglot and normalising it to conjunctive form: 1.5-2 s of single-threaded
     Python per run on this model's name levels, whose ORs of ANDs expand. The
     answer depends only on the level's SQL, whether it is the ELSE level and the
     dialect, so it is kept per those three after Splink's own property (splink
