@@ -183,6 +183,10 @@ def write_outputs(engine: DuckDBEngine, result: DedupResult, output: Path, name:
     ``std_cache_saving``: a full run's cache, already being written
     (``save_std_cache_meanwhile``).
     """
+    if std_cache_saving is not None:
+        # done long before in practice; waited for first, because the setting below
+        # is the database's, and the cache must stay in insertion order
+        std_cache_saving.wait()
     opts = "(FORMAT parquet)" if fmt == "parquet" else "(FORMAT csv, HEADER true, DELIMITER ',')"
     ext = "parquet" if fmt == "parquet" else "csv"
     # Rows in no particular order (no ORDER BY either: sorting a million rows twice
@@ -202,9 +206,7 @@ def write_outputs(engine: DuckDBEngine, result: DedupResult, output: Path, name:
         (staging / "model" / fname).write_bytes(data)
     for kept in std_cache_kept:
         keep_file(kept, staging / "model" / kept.name)
-    if std_cache_saving is not None:
-        std_cache_saving.wait()
-    elif std_cache:
+    if std_cache and std_cache_saving is None:
         part = STD_CACHE_PART.format(staging.name) if std_cache_kept else STD_CACHE
         engine.con.execute(_std_cache_copy(std_cache, staging / "model" / part))
     return publish_local(staging, output)
