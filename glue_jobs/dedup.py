@@ -53,6 +53,7 @@ from glue_jobs.local_output import (
     publish_local,
     received_signal,
     signals_as_exceptions,
+    signals_ignored,
 )
 from glue_jobs.model_store import read_model_file
 from glue_jobs.pipeline import MATCH_ID, DedupResult
@@ -207,7 +208,7 @@ def write_outputs(engine: DuckDBEngine, result: DedupResult, output: Path, name:
     for kept in std_cache_kept:
         keep_file(kept, staging / "model" / kept.name)
     if std_cache and std_cache_saving is None:
-        part = STD_CACHE_PART.format(staging.name) if std_cache_kept else STD_CACHE
+        part = STD_CACHE_PART.format(len(std_cache_kept), staging.name) if std_cache_kept else STD_CACHE
         engine.con.execute(_std_cache_copy(std_cache, staging / "model" / part))
     return publish_local(staging, output)
 
@@ -288,8 +289,9 @@ def run(input_path: Path, output: Path | str, settings: Path, fmt: str = "csv", 
                 std_cache=result.std_new_table if kept else result.std_table, std_cache_kept=kept,
                 std_cache_saving=saving[0] if saving else None)
         finally:
-            for work in saving:  # a failed run stops writing into the staging folder it removes
-                work.stop()
+            with signals_ignored():  # a failed run stops writing into the staging folder it removes
+                for work in saving:
+                    work.stop()
     elapsed = time.perf_counter() - t0
     if report is not None and outcome.linker is not None:
         try:

@@ -55,11 +55,10 @@ class Engine:
         """Start materialising ``tables`` ((name, sql), in order) while the caller goes on.
 
         ``wait()`` on the result returns when they exist (raising what their SQL
-        raised); ``stop()`` abandons them. The base engine creates them at once.
+        raised); ``stop()`` abandons them. The base engine does no work meanwhile:
+        it creates them in ``wait()``, and never if stopped first.
         """
-        for name, sql in tables:
-            self.create(name, sql)
-        return Background()
+        return _OnWait(lambda: [self.create(name, sql) for name, sql in tables])
 
     def columns(self, name: str) -> list[str]:
         raise NotImplementedError
@@ -93,13 +92,28 @@ class Engine:
 
 class Background:
     """Work done while the job goes on (``Engine.create_meanwhile``, ``DuckDBEngine.run_meanwhile``);
-    this base class: work already done."""
+    this base class: none to do."""
 
     def wait(self) -> None:
         """Return when the work is done; raise what it raised."""
 
     def stop(self) -> None:
         """Abandon the work if it is still running (its tables or files may not exist); idempotent."""
+
+
+class _OnWait(Background):
+    """Work done when it is waited for (an engine that does nothing meanwhile)."""
+
+    def __init__(self, work):
+        self._work = work
+
+    def wait(self) -> None:
+        work, self._work = self._work, None
+        if work is not None:
+            work()
+
+    def stop(self) -> None:
+        self._work = None
 
 
 class _DuckDBBackground(Background):

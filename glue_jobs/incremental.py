@@ -37,8 +37,9 @@ from glue_jobs.confidence import PAIR_FLOOR
 
 MATCH_ID, CONFIDENCE = "match_id", "match_confidence"
 # the standardised published records, kept next to the model (locally) for the next incremental run
-# the standardised records of a full run, then one part per incremental run (its new records)
-STD_CACHE, STD_CACHE_PART, STD_CACHE_INFO = "standardised.parquet", "standardised-{}.parquet", "standardised.json"
+# the standardised records of a full run, then one part per incremental run (its new records),
+# numbered in the order the runs published them, then named by run id
+STD_CACHE, STD_CACHE_PART, STD_CACHE_INFO = "standardised.parquet", "standardised-{:06d}-{}.parquet", "standardised.json"
 PUBLISHED_COLUMNS = (MATCH_ID, CONFIDENCE)
 MATCHES_INTERNAL, SURVIVORS_INTERNAL = "__incr_matches_internal", "__incr_survivors_internal"
 
@@ -75,6 +76,11 @@ def check_layout(engine, cfg, new_table: str, published_table: str, source: str)
     if missing_pub:
         raise InputError(f"{source}: the published matches have no {missing_pub} column(s) (written by an "
                          "older version of the job); run once without incremental mode to republish them")
+    empty = int(engine.scalar(f"SELECT count(*) FROM {published_table} WHERE "
+                              f"{engine.quote(MATCH_ID)} IS NULL OR trim({engine.quote(MATCH_ID)}) = ''"))
+    if empty:
+        raise InputError(f"{source}: {empty} published record(s) have an empty '{MATCH_ID}' (the published "
+                         "matches were edited or damaged); run once without incremental mode to republish them")
     pub_in = [c for c in pub if c not in PUBLISHED_COLUMNS]
     new = engine.columns(new_table)
     missing, extra = [c for c in pub_in if c not in new], [c for c in new if c not in pub_in]
@@ -289,12 +295,14 @@ def std_cache_info(engine, cfg) -> bytes:
 
 
 def std_cache_files(folder) -> list:
-    """The cache's files in ``folder``, oldest first: the full run's, then each incremental run's part
-    (named by run id, which sorts by time); empty without the full run's file."""
+    """The cache's files in ``folder``, oldest first: the full run's, then each incremental run's
+    part in the order they were published (``STD_CACHE_PART``); empty without the full run's file.
+    A stray file of that name adds rows the published set lacks: the cache is then not used
+    (``_cache_matches`` counts them)."""
     full = folder / STD_CACHE
     if not full.is_file():
         return []
-    parts = sorted(p for p in folder.glob(STD_CACHE_PART.format("*")) if p.is_file())
+    parts = sorted(p for p in folder.glob("standardised-*.parquet") if p.is_file())
     return [full, *parts]
 
 

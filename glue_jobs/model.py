@@ -335,7 +335,8 @@ def load_linker(engine: Engine, std_table: str, model: dict) -> Any:
 
 def start_blocking(engine: Engine, cfg: DedupConfig, std_table: str) -> Background:
     """Start finding the blocked pairs of ``std_table`` (they do not depend on the
-    model, so they are found while it trains); ``predict_and_cluster`` waits for them."""
+    model, so on DuckDB they are found while it trains; Spark finds them when
+    ``predict_and_cluster`` waits for them)."""
     from glue_jobs.blocking import blocked_pairs_sql, blocking_keys_sql
 
     return engine.create_meanwhile([(BLOCKING_KEYS_TABLE, blocking_keys_sql(engine, cfg, std_table)),

@@ -205,3 +205,27 @@ def test_registered_pairs_are_scored_as_splink_scores_its_own(monkeypatch):
     expected = set(engine.rows(score.format(theirs.physical_name)))
     assert len(expected) > 100
     assert set(engine.rows(score.format(ours.physical_name))) == expected
+
+
+def test_an_engine_without_work_meanwhile_creates_on_wait_and_never_when_stopped():
+    """The base engine (Spark's) does nothing meanwhile: the tables are made when
+    waited for, once, and not at all if the run stops first (no training to fill)."""
+    from glue_jobs.engines import Engine
+
+    class Recording(Engine):
+        def __init__(self):
+            self.made = []
+
+        def create(self, name, sql):
+            self.made.append(name)
+
+    engine = Recording()
+    work = engine.create_meanwhile([("a", "SELECT 1"), ("b", "SELECT 2")])
+    assert engine.made == []
+    work.wait()
+    work.wait()
+    assert engine.made == ["a", "b"]
+    stopped = engine.create_meanwhile([("c", "SELECT 3")])
+    stopped.stop()
+    stopped.wait()
+    assert engine.made == ["a", "b"]

@@ -223,7 +223,9 @@ def test_the_standardised_cache_grows_by_one_part_per_incremental_run(parts, tmp
     run(b2, out, SETTINGS, quiet=True, incremental=True)
     assert _summary(out)["published_records_standardised"] == "from the previous run's cache"
     files = std_cache_files(out / "model")
-    assert [f.name for f in files][0] == "standardised.parquet" and len(files) == 3
+    names = [f.name for f in files]
+    assert names[0] == "standardised.parquet" and len(files) == 3
+    assert names[1].startswith("standardised-000001-") and names[2].startswith("standardised-000002-")
     assert files[0].stat().st_ino == full_inode
     con = duckdb.connect()
     sizes = [con.execute(f"SELECT count(*) FROM read_parquet('{f}')").fetchone()[0] for f in files]
@@ -234,3 +236,17 @@ def test_the_standardised_cache_grows_by_one_part_per_incremental_run(parts, tmp
     engine.con.execute(f"CREATE TABLE pub AS SELECT * FROM read_csv('{matches}', all_varchar = true)")
     create_standardised(engine, load_config(SETTINGS), "pub", "fresh")
     assert sorted(map(repr, cached)) == sorted(map(repr, engine.rows("SELECT * FROM fresh")))
+
+
+def test_published_matches_with_an_empty_match_id_are_refused_and_nothing_changes(parts, tmp_path, capsys):
+    """A hand-edited matches file with a record whose match_id was cleared: the run says
+    so (exit 2, naming the column) instead of making that record a survivor of its own."""
+    out = _published(parts, tmp_path)
+    path = next((out / "matches").glob("*.csv"))
+    matches = pd.read_csv(path, dtype=str, keep_default_na=False)
+    matches.loc[3, "match_id"] = " "
+    matches.to_csv(path, index=False)
+    before = tree_digest(out)
+    assert main([str(parts[1]), "--output", str(out), "--incremental"]) == 2
+    assert "1 published record(s) have an empty 'match_id'" in capsys.readouterr().err
+    assert tree_digest(out) == before
