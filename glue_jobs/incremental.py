@@ -311,9 +311,13 @@ def load_std_cache(engine, cfg, folder, table: str = "published_std") -> str | N
     files, info = std_cache_files(folder), folder / STD_CACHE_INFO
     if not (files and info.is_file()) or info.read_bytes() != std_cache_info(engine, cfg):
         return None
-    lits = ", ".join("'" + str(p).replace("'", "''") + "'" for p in files)
-    engine.create(table, f"SELECT * FROM read_parquet([{lits}])")
+    engine.create(table, f"SELECT * FROM read_parquet([{_paths_sql(files)}])")
     return table
+
+
+def _paths_sql(files: list) -> str:
+    """File paths as a DuckDB list's items: quoted string literals."""
+    return ", ".join("'" + str(p).replace("'", "''") + "'" for p in files)
 
 
 def _score_new(engine, cfg, linker):
@@ -368,7 +372,7 @@ def load_published_files(engine, files: list, where: str, table: str = "publishe
         from glue_jobs.validation import InputError
 
         raise InputError(f"{where}: holds both CSV and Parquet files; publish one format")
-    lits = ", ".join("'" + str(p).replace("'", "''") + "'" for p in files)
+    lits = _paths_sql(files)
     if kinds == {".parquet"}:
         engine.create(table, f"SELECT * FROM read_parquet([{lits}])")
         cols = engine.columns(table)

@@ -292,8 +292,8 @@ def remember_exact_match_levels(settings: dict | None = None) -> None:
     term-frequency adjustment at predict, and answers by parsing the level's SQL
     with sqlglot and normalising it to conjunctive form: 1.5-2 s of single-threaded
     Python per run on this model's name levels, whose ORs of ANDs expand. The
-    answer depends only on the level's SQL, whether it is the ELSE level and the
-    dialect, so it is kept per those three after Splink's own property (splink
+    answer is False for the ELSE level and otherwise depends only on the level's
+    SQL and the dialect, so it is kept per those two after Splink's own property (splink
     5.0 ``ComparisonLevel._is_exact_match``) has given it once.
 
     The levels of ``settings`` (the job's own, from ``splink_settings``) are
@@ -305,7 +305,7 @@ def remember_exact_match_levels(settings: dict | None = None) -> None:
 
     asked = ComparisonLevel.__dict__["_is_exact_match"]
     if not getattr(asked.fget, "remembers", False):
-        answers: dict[tuple[str, bool, str], bool] = {}
+        answers: dict[tuple[str, str], bool] = {}
         known: dict[str, bool] = {}
 
         def is_exact_match(level) -> bool:
@@ -313,7 +313,7 @@ def remember_exact_match_levels(settings: dict | None = None) -> None:
                 return False
             if level.sql_condition in known:
                 return known[level.sql_condition]
-            key = (level.sql_condition, level._is_else_level, level.sqlglot_dialect)
+            key = (level.sql_condition, level.sqlglot_dialect)
             if key not in answers:
                 answers[key] = asked.fget(level)
             return answers[key]
@@ -359,7 +359,7 @@ def register_blocked_pairs(linker: Any, pairs: Any) -> None:
 
 
 def predict_and_cluster(engine: Engine, cfg: DedupConfig, linker: Any, std_table: str,
-                        rep: ModelReport, blocking: Background | None = None) -> tuple[Any, str]:
+                        rep: ModelReport, blocking: Background) -> tuple[Any, str]:
     """Score the blocked pairs (kept down to ``PAIR_FLOOR``, for the confidence) and
     cluster those at the threshold. Returns (predictions, clusters table).
 
@@ -368,7 +368,7 @@ def predict_and_cluster(engine: Engine, cfg: DedupConfig, linker: Any, std_table
 
     t = time.perf_counter()
     threshold = cfg.threshold_match_probability
-    (blocking or start_blocking(engine, cfg, std_table)).wait()
+    blocking.wait()
     register_blocked_pairs(linker, engine.splink_api().register(BLOCKED_PAIRS_TABLE))
     pred = linker.inference.predict(threshold_match_probability=min(PAIR_FLOOR, threshold))
     rep.n_pairs_scored = int(engine.scalar(f"SELECT count(*) FROM {engine.to_sql_name(pred)}"))
