@@ -248,7 +248,7 @@ def incremental_deduplicate(engine, cfg, new_table: str, published_table: str, *
         JOIN __incr_assign a ON c.unique_id = a.unique_id""")
     plain = ", ".join(icols)
     qcols = lambda a: ", ".join(f"{a}.{c}" for c in icols)  # noqa: E731
-    engine.create(MATCHES_INTERNAL, f"""
+    engine.view(MATCHES_INTERNAL, f"""
         SELECT {qcols('p')}, p.{MATCH_ID} AS {core.INTERNAL_MATCH_ID},
                coalesce(c.{CONFIDENCE}, CAST(p.{CONFIDENCE} AS DOUBLE)) AS {core.INTERNAL_CONFIDENCE}
         FROM __incr_pub_in p LEFT JOIN __incr_conf c ON CAST(p.{q} AS STRING) = c.unique_id

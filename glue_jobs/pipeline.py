@@ -1,8 +1,9 @@
 """The dedup pipeline: check -> standardise -> model -> matches -> survivors.
 
 ``deduplicate`` runs the whole job on a table already in an engine (DuckDB
-locally, Spark on Glue) and leaves two tables there: every input record with its
-``match_id``, and one survivor per ``match_id``. No Glue imports: the same code
+locally, Spark on Glue) and leaves two views there: every input record with its
+``match_id``, and one survivor per ``match_id`` (the narrow tables they read are
+stored; the wide records are read when the outputs are written). No Glue imports: the same code
 runs on a laptop, in pytest (DuckDB and PySpark local mode) and inside the Glue
 wrapper.
 
@@ -61,7 +62,7 @@ def deduplicate(engine: Engine, cfg: DedupConfig, input_table: str, *, source: s
                 on_standardised=None, **splink_kwargs) -> DedupResult:
     """Deduplicate ``input_table`` (raw input columns, as strings) in ``engine``.
 
-    Leaves ``__dedup_matches`` (every input record + ``match_id`` +
+    Leaves the views ``__dedup_matches`` (every input record + ``match_id`` +
     ``match_confidence``, see ``glue_jobs/confidence.py``) and
     ``__dedup_survivors`` (one record per ``match_id``, the input's columns only).
     ``model``: a saved Splink model to use instead of training.
@@ -97,7 +98,7 @@ def deduplicate(engine: Engine, cfg: DedupConfig, input_table: str, *, source: s
                   f"CAST(1.0 AS DOUBLE) AS match_probability FROM {STD_TABLE} WHERE 1 = 0")
     engine.create(CONFIDENCE_TABLE, confidence_sql(PAIRS_TABLE, clusters))
     qcols = ", ".join(f"i.{c}" for c in icols)
-    engine.create(MATCHES_INTERNAL, f"""
+    engine.view(MATCHES_INTERNAL, f"""
         SELECT {qcols}, c.{MATCH_ID} AS {INTERNAL_MATCH_ID}, c.{CONFIDENCE} AS {INTERNAL_CONFIDENCE}
         FROM {INPUT_TABLE} i JOIN {CONFIDENCE_TABLE} c ON CAST(i.{qid} AS STRING) = c.unique_id""")
     survivors_and_output_views(engine, icfg, internal, MATCHES_INTERNAL, SURVIVORS_INTERNAL)
@@ -111,12 +112,19 @@ def deduplicate(engine: Engine, cfg: DedupConfig, input_table: str, *, source: s
 
 def survivors_and_output_views(engine: Engine, icfg: DedupConfig, internal: dict[str, str],
                                matches_internal: str, survivors_internal: str) -> None:
-    """Table ``survivors_internal`` from ``matches_internal`` (the generated columns of
-    ``internal``, ``INTERNAL_MATCH_ID``, ``INTERNAL_CONFIDENCE``), and the two output
-    views (``MATCHES_TABLE``, ``SURVIVORS_TABLE``) under the input's own column names.
-    Full and incremental runs both end here."""
+    """View ``survivors_internal`` over ``matches_internal`` (the generated columns of
+    ``internal``, ``INTERNAL_MATCH_ID``, ``INTERNAL_CONFIDENCE``; a table or a view), and
+    the two output views (``MATCHES_TABLE``, ``SURVIVORS_TABLE``) under the input's own
+    column names. Full and incremental runs both end here.
+
+    Only the ids of the records that lose (``losers_sql``) are stored: the wide
+    records are read once more when the outputs are written, not copied into a
+    table first (1M records: about 1 s less, the same files).
+    """
     icols = list(internal.values())
-    engine.create(survivors_internal, survivors_sql(engine, icfg, icols, matches_internal, INTERNAL_MATCH_ID))
+    losers = f"{survivors_internal}_losers"
+    engine.create(losers, losers_sql(engine, icfg, icols, matches_internal, INTERNAL_MATCH_ID))
+    engine.view(survivors_internal, survivors_sql(engine, icfg, icols, matches_internal, losers))
     back = original_names(engine, internal)
     engine.view(MATCHES_TABLE, f"SELECT {back}, {INTERNAL_MATCH_ID} AS {MATCH_ID}, "
                 f"{INTERNAL_CONFIDENCE} AS {CONFIDENCE} FROM {matches_internal}")
@@ -149,35 +157,42 @@ def check_records(engine: Engine, cfg: DedupConfig, table: str, source: str) -> 
     return n
 
 
-def survivors_sql(engine: Engine, cfg: DedupConfig, cols: list[str], matches_table: str,
-                  match_id: str = MATCH_ID) -> str:
-    """One record per match_id: the most complete (most non-empty input columns),
-    then the lowest id (string order). Returns the input's columns only.
+_HELPERS = ("__dedup_cluster", "__dedup_id", "__dedup_rank")
 
-    Every column is quoted and qualified and the helper columns have names no
-    input column has (``__dedup_cluster``, ``__dedup_id``, ``__dedup_rank``,
-    checked), so no input column name can change the result.
+
+def losers_sql(engine: Engine, cfg: DedupConfig, cols: list[str], matches_table: str,
+               match_id: str = MATCH_ID) -> str:
+    """The ids (``__dedup_id``) of the records that are not their cluster's survivor.
+
+    Survivor rule, one per match_id: the most complete record (most non-empty
+    input columns), then the lowest id (string order). Every column is quoted
+    and qualified and the helper columns have names no input column has
+    (``_HELPERS``, checked), so no input column name can change the result.
     """
-    helpers = ("__dedup_cluster", "__dedup_id", "__dedup_rank")
-    if set(helpers) & set(cols):
-        raise ValueError(f"input columns {sorted(set(helpers) & set(cols))} are names the survivor SQL uses")
+    if set(_HELPERS) & set(cols):
+        raise ValueError(f"input columns {sorted(set(_HELPERS) & set(cols))} are names the survivor SQL uses")
     q = engine.quote
     qid, mid = q(cfg.id_column), q(match_id)
     filled = " + ".join(
         f"CASE WHEN {nullif_blank(f'CAST(t.{q(c)} AS STRING)')} IS NULL THEN 0 ELSE 1 END" for c in cols)
-    plain = ", ".join(f"t.{q(c)}" for c in cols)
     # Most clusters are one record, its own survivor. Only the records of the
-    # others are ranked, on three values each (id, match_id, filled count), and
-    # those that lose are left out: a window over the whole wide table cost
-    # 1 s more at 1M records.
+    # others are ranked, on three values each (id, match_id, filled count): a
+    # window over the whole wide table cost 1 s more at 1M records.
     return f"""
         WITH shared AS (
-          SELECT {mid} AS __dedup_cluster FROM {matches_table} GROUP BY {mid} HAVING count(*) > 1),
-        losers AS (
-          SELECT __dedup_id FROM (
-            SELECT t.{qid} AS __dedup_id, row_number() OVER (
-              PARTITION BY t.{mid} ORDER BY ({filled}) DESC, CAST(t.{qid} AS STRING) ASC) AS __dedup_rank
-            FROM {matches_table} t JOIN shared s ON t.{mid} = s.__dedup_cluster) r
-          WHERE __dedup_rank > 1)
+          SELECT {mid} AS __dedup_cluster FROM {matches_table} GROUP BY {mid} HAVING count(*) > 1)
+        SELECT __dedup_id FROM (
+          SELECT t.{qid} AS __dedup_id, row_number() OVER (
+            PARTITION BY t.{mid} ORDER BY ({filled}) DESC, CAST(t.{qid} AS STRING) ASC) AS __dedup_rank
+          FROM {matches_table} t JOIN shared s ON t.{mid} = s.__dedup_cluster) r
+        WHERE __dedup_rank > 1"""
+
+
+def survivors_sql(engine: Engine, cfg: DedupConfig, cols: list[str], matches_table: str, losers_table: str) -> str:
+    """One record per match_id, the input's columns only: every record of
+    ``matches_table`` but those in ``losers_table`` (``losers_sql``)."""
+    q = engine.quote
+    plain = ", ".join(f"t.{q(c)}" for c in cols)
+    return f"""
         SELECT {plain} FROM {matches_table} t
-        WHERE NOT EXISTS (SELECT 1 FROM losers l WHERE l.__dedup_id = t.{qid})"""
+        WHERE NOT EXISTS (SELECT 1 FROM {losers_table} l WHERE l.__dedup_id = t.{q(cfg.id_column)})"""
