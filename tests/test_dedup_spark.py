@@ -68,6 +68,9 @@ def test_spark_standardisation_matches_duckdb(spark, cfg):
     df, _ = cases_frame(background_entities=50)
     # a middle initial in the first-name field, dropped by a whole-string regex on both engines
     df.loc[:4, "c_first_name"] = ["Elisabeth P.", "Jason S", "JasonS.", "J.", "Łukasz W."]
+    # both branches of the regex guards (a "+tag", a spreadsheet's "7.0"): the same on both engines
+    df.loc[5:6, "c_email_address"] = ["Ann.Lee+news@x.com", "a+b+c@y.org"]
+    df.loc[5:6, "c_birth_day"] = ["7.0", "7.5"]
     duck = DuckDBEngine()
     duck.con.register("cases_df", df)
     duck.con.execute("CREATE TABLE input_raw AS SELECT * FROM cases_df")
@@ -82,6 +85,8 @@ def test_spark_standardisation_matches_duckdb(spark, cfg):
     assert d.to_dict("records") == s.to_dict("records")
     assert sorted(s.set_index("unique_id").loc[list(df.c_customer_id[:5]), "first_name"]) == [
         "elisabeth", "j", "jason", "jason", "łukasz"]
+    guarded = d.set_index("unique_id").loc[list(df.c_customer_id[5:7])]
+    assert list(guarded.email) == ["ann.lee@x.com", "a@y.org"] and list(guarded.dob_d.isna()) == [False, True]
     row = d.set_index("unique_id").loc["ZZZZAAAA00000004"]
     assert (row.email, row.first_name, row.dob) == ("obrandtmeyer@gmail.com", "brandtmeyer", "1982-11-02")
 
