@@ -112,7 +112,9 @@ def _comparison(f: Field, name_pair: bool = False, birth_date: str | None = None
             _lvl(null, label, null=True),
             _lvl(f"{c}_l = {c}_r", "exact address"),
             _lvl(f"{u}_l = {u}_r", "same user name, other domain", tf=u),
-            _lvl(f"{_lev(c, 1)} AND {dg}_l = {dg}_r", "one typo, same digits"),
+            # the digits first: they differ on most pairs, and the distance of two
+            # whole addresses is the dearest test of the comparison (same truth value)
+            _lvl(f"{dg}_l = {dg}_r AND {_lev(c, 1)}", "one typo, same digits"),
             _lvl("ELSE", "else"),
         ]
     elif f.kind in ("date", "date_parts"):

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -77,6 +78,12 @@ def fit_to_settings(model: dict, settings: dict, source: str) -> dict:
         raise ModelError(f"{source}: unique_id_column_name must be 'unique_id', the job's standardised id")
     # the engine decides the dialect: a model trained on Spark (Glue) runs on DuckDB and back
     kept = {k: v for k, v in model.items() if k not in ("sql_dialect", "linker_uid", METADATA)}
+    # each level as the settings write it (the same meaning, checked above): a model
+    # saved by an earlier version is scored with today's cheaper SQL
+    kept["comparisons"] = [
+        {**mc, "comparison_levels": [{**ml, "sql_condition": sl["sql_condition"]}
+                                     for ml, sl in zip(mc["comparison_levels"], sc["comparison_levels"])]}
+        for mc, sc in zip(model["comparisons"], settings["comparisons"])]
     return {**kept,
             "link_type": settings["link_type"],
             "blocking_rules_to_generate_predictions": settings["blocking_rules_to_generate_predictions"],
@@ -111,10 +118,17 @@ def rescale_prior(model: dict, n_records: int) -> tuple[dict, dict]:
                                     "model_prior_records": n_for, "records_scored": n_records}
 
 
+# "one typo, same digits" as saved before its two tests swapped places (2026-11-30)
+_DIGITS_LAST = re.compile(r"^(\(abs\(length\((\w+)_l\) - length\(\2_r\)\) <= 1 and levenshtein\(\2_l, \2_r\) <= 1\))"
+                          r" and (\2_digits_l = \2_digits_r)$")
+
+
 def _norm(sql: Any) -> str:
-    """SQL as both dialects may print it: no quotes, single spaces, lower case, and
-    distances length-guarded (a model saved before the guard means the same)."""
-    return length_guarded(" ".join(str(sql).replace('"', "").replace("`", "").split())).lower()
+    """SQL as both dialects may print it: no quotes, single spaces, lower case,
+    distances length-guarded, tests in today's order (a model saved before the
+    guard, or before the e-mail's digits were tested first, means the same)."""
+    plain = length_guarded(" ".join(str(sql).replace('"', "").replace("`", "").split())).lower()
+    return _DIGITS_LAST.sub(r"\3 and \1", plain)
 
 
 def model_bytes(model: dict) -> bytes:
