@@ -43,6 +43,11 @@ GENERATED = {
     "gen_100k_holdout3": ("dev", 93_500, 493_100), "gen_1m_holdout3": ("dev", 935_000, 493_000),
     "indep_100k_holdout3": ("indep", 90_000, 5_103), "indep_1m_holdout3": ("indep", 900_000, 51_003),
     "third_100k_holdout3": ("third", 90_000, 8_808), "third_1m_holdout3": ("third", 900_000, 88_008),
+    # held out, new seeds of all three generators for the model whose u are sampled in one
+    # query (2026-11-30, fourth session)
+    "gen_100k_holdout4": ("dev", 93_500, 594_100), "gen_1m_holdout4": ("dev", 935_000, 594_000),
+    "indep_100k_holdout4": ("indep", 90_000, 6_104), "indep_1m_holdout4": ("indep", 900_000, 61_004),
+    "third_100k_holdout4": ("third", 90_000, 9_909), "third_1m_holdout4": ("third", 900_000, 99_009),
 }
 # Development sets: the job was scored against their truth while it changed
 # (and benchmarks/misses.py shows their wrong pairs). Held-out sets: generated,
@@ -50,7 +55,9 @@ GENERATED = {
 HELD_OUT = {"gen_100k_holdout", "gen_1m_holdout", "gen_100k_holdout2", "gen_1m_holdout2",
             "indep_100k_holdout", "indep_1m_holdout", "third_100k_holdout", "third_1m_holdout",
             "gen_100k_holdout3", "gen_1m_holdout3", "indep_100k_holdout3", "indep_1m_holdout3",
-            "third_100k_holdout3", "third_1m_holdout3"}
+            "third_100k_holdout3", "third_1m_holdout3",
+            "gen_100k_holdout4", "gen_1m_holdout4", "indep_100k_holdout4", "indep_1m_holdout4",
+            "third_100k_holdout4", "third_1m_holdout4"}
 DEVELOPMENT = [name for name in GENERATED if name not in HELD_OUT]
 # bumped whenever a generator's output changes, so a stale cached CSV is never scored
 VERSION = {"dev": 3, "indep": 2, "third": 1}
