@@ -27,6 +27,7 @@ import shutil
 import signal
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import glue_jobs.model_store as model_store
@@ -169,25 +170,48 @@ def load_csv_python(engine: DuckDBEngine, path: Path, header: list[str], delimit
             engine.con.unregister("__dedup_csv_batch")
 
 
+# An incremental run that read this many cache files or more writes the cache again as one
+# file (every published record) instead of adding a part: the parts of many runs would
+# each be linked into every later run's model/ and opened by every later read.
+MAX_STD_CACHE_FILES = 16
+
+
+@dataclass(frozen=True)
+class StdCache:
+    """The standardised records of everything published, kept in ``model/`` so that the
+    next incremental run need not standardise them again (``std_cache_plan``).
+
+    ``table``: records to write, as one part beside the ``kept`` files (the cache files
+    the run read, linked, not copied), or as the whole cache when nothing is kept;
+    ``saving``: a full run's cache, already being written (``save_std_cache_meanwhile``).
+    """
+    table: str | None = None
+    kept: tuple[Path, ...] = ()
+    saving: Background | None = None
+
+
+def std_cache_plan(result, read: list[Path], saving: list[Background]) -> StdCache:
+    """How this run leaves the cache: a full run's is being written already; an incremental
+    run that read the cache adds its new records as a part (at 1M records, 0.1M rows written,
+    not 1.1M: 1.5 s less) unless it read ``MAX_STD_CACHE_FILES`` files, when it writes every
+    record as one file again; one that did not read it writes every record."""
+    if saving:
+        return StdCache(saving=saving[0])
+    if read and len(read) < MAX_STD_CACHE_FILES:
+        return StdCache(table=result.std_new_table, kept=tuple(read))
+    return StdCache(table=result.std_table)
+
+
 def write_outputs(engine: DuckDBEngine, result: DedupResult, output: Path, name: str,
                   fmt: str, cfg: DedupConfig, staging: Path,
                   model_files: dict[str, bytes] | None = None,
-                  std_cache: str | None = None, std_cache_kept: list[Path] = (),
-                  std_cache_saving: Background | None = None) -> dict[str, Path]:
-    """Write the outputs under ``staging``, then publish them over ``output`` (all or none).
-
-    ``std_cache``: the standardised records of everything published, kept in
-    ``model/`` so that the next incremental run need not standardise them again;
-    with ``std_cache_kept`` (the cache files the run read): the new records only,
-    a part beside those (linked, not copied). An incremental run of 10 % at 1M
-    records then writes 0.1M standardised records, not 1.1M (1.5 s less).
-    ``std_cache_saving``: a full run's cache, already being written
-    (``save_std_cache_meanwhile``).
-    """
-    if std_cache_saving is not None:
+                  std_cache: StdCache = StdCache()) -> dict[str, Path]:
+    """Write the outputs under ``staging``, then publish them over ``output`` (all or none);
+    the standardised cache as ``std_cache`` says."""
+    if std_cache.saving is not None:
         # done long before in practice; waited for first, because the setting below
         # is the database's, and the cache must stay in insertion order
-        std_cache_saving.wait()
+        std_cache.saving.wait()
     opts = "(FORMAT parquet)" if fmt == "parquet" else "(FORMAT csv, HEADER true, DELIMITER ',')"
     ext = "parquet" if fmt == "parquet" else "csv"
     # Rows in no particular order (no ORDER BY either: sorting a million rows twice
@@ -205,11 +229,11 @@ def write_outputs(engine: DuckDBEngine, result: DedupResult, output: Path, name:
     (staging / "model").mkdir(exist_ok=True)
     for fname, data in (model_files or {}).items():
         (staging / "model" / fname).write_bytes(data)
-    for kept in std_cache_kept:
+    for kept in std_cache.kept:
         keep_file(kept, staging / "model" / kept.name)
-    if std_cache and std_cache_saving is None:
-        part = STD_CACHE_PART.format(len(std_cache_kept), staging.name) if std_cache_kept else STD_CACHE
-        engine.con.execute(_std_cache_copy(std_cache, staging / "model" / part))
+    if std_cache.table is not None:
+        part = STD_CACHE_PART.format(len(std_cache.kept), staging.name) if std_cache.kept else STD_CACHE
+        engine.con.execute(_std_cache_copy(std_cache.table, staging / "model" / part))
     return publish_local(staging, output)
 
 
@@ -283,11 +307,9 @@ def run(input_path: Path, output: Path | str, settings: Path, fmt: str = "csv", 
             if outcome.model_json is not None:
                 files[model_store.MODEL_FILE] = model_store.model_bytes(outcome.model_json)
             files[STD_CACHE_INFO] = std_cache_info(engine, cfg)
-            kept = std_cache_files(output / "model") if getattr(result, "used_std_cache", False) else []
-            written = write_outputs(
-                engine, result, output, name, fmt, cfg, staging.path, model_files=files,
-                std_cache=result.std_new_table if kept else result.std_table, std_cache_kept=kept,
-                std_cache_saving=saving[0] if saving else None)
+            read = std_cache_files(output / "model") if getattr(result, "used_std_cache", False) else []
+            written = write_outputs(engine, result, output, name, fmt, cfg, staging.path, model_files=files,
+                                    std_cache=std_cache_plan(result, read, saving))
         finally:
             with signals_ignored():  # a failed run stops writing into the staging folder it removes
                 for work in saving:

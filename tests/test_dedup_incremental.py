@@ -210,10 +210,7 @@ def test_the_standardised_cache_grows_by_one_part_per_incremental_run(parts, tmp
     the parts together are what standardising the published set afresh gives."""
     import duckdb
 
-    from glue_jobs.config import load_config
-    from glue_jobs.engines import DuckDBEngine
     from glue_jobs.incremental import std_cache_files
-    from glue_jobs.standardise import create_standardised
 
     base, b1, b2 = parts
     out = tmp_path / "out"
@@ -230,12 +227,43 @@ def test_the_standardised_cache_grows_by_one_part_per_incremental_run(parts, tmp
     con = duckdb.connect()
     sizes = [con.execute(f"SELECT count(*) FROM read_parquet('{f}')").fetchone()[0] for f in files]
     assert sizes == [len(_ids(base)), len(_ids(b1)), len(_ids(b2))]
-    cached = con.execute(f"SELECT * FROM read_parquet({[str(f) for f in files]})").fetchall()
+    _assert_cache_is_the_published_set_standardised(out)
+
+
+def _assert_cache_is_the_published_set_standardised(out: Path) -> None:
+    import duckdb
+
+    from glue_jobs.config import load_config
+    from glue_jobs.engines import DuckDBEngine
+    from glue_jobs.incremental import std_cache_files
+    from glue_jobs.standardise import create_standardised
+
+    files = std_cache_files(out / "model")
+    cached = duckdb.connect().execute(f"SELECT * FROM read_parquet({[str(f) for f in files]})").fetchall()
     engine = DuckDBEngine()
     matches = next((out / "matches").glob("*.csv"))
     engine.con.execute(f"CREATE TABLE pub AS SELECT * FROM read_csv('{matches}', all_varchar = true)")
     create_standardised(engine, load_config(SETTINGS), "pub", "fresh")
     assert sorted(map(repr, cached)) == sorted(map(repr, engine.rows("SELECT * FROM fresh")))
+
+
+def test_a_run_that_read_many_cache_parts_writes_the_cache_as_one_file(parts, tmp_path, monkeypatch):
+    """Parts do not pile up: once a run reads ``MAX_STD_CACHE_FILES`` files it writes every
+    published record as one file, and the next run reads (and adds to) that one."""
+    import glue_jobs.dedup as dedup
+    from glue_jobs.incremental import std_cache_files
+
+    monkeypatch.setattr(dedup, "MAX_STD_CACHE_FILES", 2)
+    base, b1, b2 = parts
+    out = tmp_path / "out"
+    run(base, out, SETTINGS, quiet=True)
+    run(b1, out, SETTINGS, quiet=True, incremental=True)
+    assert len(std_cache_files(out / "model")) == 2
+    run(b2, out, SETTINGS, quiet=True, incremental=True)
+    assert _summary(out)["published_records_standardised"] == "from the previous run's cache"
+    assert [f.name for f in std_cache_files(out / "model")] == ["standardised.parquet"]
+    assert sorted((out / "model").glob("standardised*.parquet")) == [out / "model" / "standardised.parquet"]
+    _assert_cache_is_the_published_set_standardised(out)
 
 
 def test_published_matches_with_an_empty_match_id_are_refused_and_nothing_changes(parts, tmp_path, capsys):
