@@ -176,8 +176,12 @@ class DuckDBEngine(Engine):
     def regexp_replace_all(self, expr: str, pattern: str, repl: str) -> str:
         return f"regexp_replace({expr}, '{pattern}', '{repl}', 'g')"
 
+    # what Spark's TRY_CAST(... AS INT) takes: a sign, ASCII digits, control characters
+    # and spaces around; DuckDB's own also reads "7.5" (as 8), "1e1", "0x10", "1_000"
+    _INTEGER = r"[\x00-\x20]*[+-]?[0-9]+[\x00-\x20]*"
+
     def try_cast_int(self, expr: str) -> str:
-        return f"TRY_CAST({expr} AS INTEGER)"
+        return f"CASE WHEN regexp_full_match({expr}, '{self._INTEGER}') THEN TRY_CAST({expr} AS INTEGER) END"
 
     def hash64(self, exprs: list[str]) -> str:
         return f"hash({', '.join(exprs)})"

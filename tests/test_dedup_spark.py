@@ -91,6 +91,22 @@ def test_spark_standardisation_matches_duckdb(spark, cfg):
     assert (row.email, row.first_name, row.dob) == ("obrandtmeyer@gmail.com", "brandtmeyer", "1982-11-02")
 
 
+INTEGER_TEXTS = ["7", " 07 ", "+7", "-7", "\t7\n", "7.5", "7.0", "7.", ".5", "1e1", "0x10", "1_000", "7,5",
+                 "\u0663", "2147483647", "2147483648", "", " ", "x", None]
+
+
+def test_try_cast_int_reads_the_same_integers_on_both_engines(spark):
+    """A birth-date part of "7.5" or "1e1" is no day: NULL on both engines (DuckDB's own
+    TRY_CAST read "7.5" as 8, where Spark's gives NULL)."""
+    duck, sp = DuckDBEngine(), SparkEngine(spark)
+    spark.createDataFrame([(i, v) for i, v in enumerate(INTEGER_TEXTS)], "i int, v string").createOrReplaceTempView("ints")
+    got_spark = {r.i: r.n for r in spark.sql(f"SELECT i, {sp.try_cast_int('v')} AS n FROM ints").collect()}
+    got_duck = {i: duck.con.execute(f"SELECT {duck.try_cast_int('v')} FROM (SELECT ?::VARCHAR AS v)", [v]).fetchone()[0]
+                for i, v in enumerate(INTEGER_TEXTS)}
+    assert got_duck == got_spark
+    assert [got_duck[INTEGER_TEXTS.index(v)] for v in ("7", " 07 ", "+7", "7.5", "1e1", "0x10")] == [7, 7, 7, None, None, None]
+
+
 def test_standardise_with_ansi_mode_on(spark, cfg):
     """A birth day of 'x' is NULL, not a cast error, even with spark.sql.ansi.enabled."""
     from glue_jobs.standardise import create_lookup_tables, standardise_sql
