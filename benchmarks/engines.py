@@ -35,6 +35,9 @@ def run_duckdb(path: Path, cfg) -> tuple[int, int, float]:
     duck = DuckDBEngine()
     table = load_csv(duck, path, cfg)
     res = deduplicate(duck, cfg, table, source=str(path))
+    # the results are views: made into tables here, as Spark's are pulled back into DuckDB below
+    duck.create("m", f"SELECT * FROM {res.matches_table}")
+    duck.create("s", f"SELECT * FROM {res.survivors_table}")
     return res.records_in, res.clusters, time.perf_counter() - t0
 
 

@@ -19,6 +19,7 @@ from glue_jobs.pipeline import (
     SURVIVORS_TABLE,
     DedupResult,
     deduplicate,
+    losers_sql,
     survivors_sql,
 )
 from glue_jobs.standardise import standardise_sql
@@ -26,4 +27,4 @@ from glue_jobs.training import exact_match_u_sql
 
 __all__ = ["CLUSTER_TABLE", "MATCH_ID", "MATCHES_TABLE", "STD_TABLE", "SURVIVORS_TABLE", "DedupResult",
     "DuckDBEngine", "Engine", "ModelReport", "SparkEngine", "deduplicate", "exact_match_u_sql",
-    "run_splink", "splink_settings", "standardise_sql", "survivors_sql"]
+    "losers_sql", "run_splink", "splink_settings", "standardise_sql", "survivors_sql"]
