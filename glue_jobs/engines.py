@@ -13,6 +13,11 @@ from __future__ import annotations
 
 from typing import Any
 
+# The characters DuckDB's trim() removes: Unicode's space separators (Zs), a no-break
+# space among them. Spark's trim() removes only ' ', so it is given them.
+SPACES = (" \u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a"
+          "\u202f\u205f\u3000")
+
 
 class Engine:
     """Base class: the dialect methods and the table operations every engine has."""
@@ -31,6 +36,10 @@ class Engine:
 
     def try_cast_int(self, expr: str) -> str:
         """``expr`` as an integer, NULL where it is not one (never a cast error)."""
+        raise NotImplementedError
+
+    def strip(self, expr: str) -> str:
+        """``expr`` without the space separators (``SPACES``) at either end."""
         raise NotImplementedError
 
     def hash64(self, exprs: list[str]) -> str:
@@ -183,6 +192,9 @@ class DuckDBEngine(Engine):
     def try_cast_int(self, expr: str) -> str:
         return f"CASE WHEN regexp_full_match({expr}, '{self._INTEGER}') THEN TRY_CAST({expr} AS INTEGER) END"
 
+    def strip(self, expr: str) -> str:
+        return f"trim({expr})"  # SPACES, and faster than naming them
+
     def hash64(self, exprs: list[str]) -> str:
         return f"hash({', '.join(exprs)})"
 
@@ -263,6 +275,9 @@ class SparkEngine(Engine):
     def try_cast_int(self, expr: str) -> str:
         # a plain CAST fails on "x" when spark.sql.ansi.enabled is on
         return f"TRY_CAST({expr} AS INT)"
+
+    def strip(self, expr: str) -> str:
+        return f"trim(BOTH '{SPACES}' FROM {expr})"
 
     def hash64(self, exprs: list[str]) -> str:
         return f"xxhash64({', '.join(exprs)})"  # Spark's hash() is 32-bit

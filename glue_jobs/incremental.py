@@ -77,7 +77,7 @@ def check_layout(engine, cfg, new_table: str, published_table: str, source: str)
         raise InputError(f"{source}: the published matches have no {missing_pub} column(s) (written by an "
                          "older version of the job); run once without incremental mode to republish them")
     empty = int(engine.scalar(f"SELECT count(*) FROM {published_table} WHERE "
-                              f"{engine.quote(MATCH_ID)} IS NULL OR trim({engine.quote(MATCH_ID)}) = ''"))
+                              f"{engine.quote(MATCH_ID)} IS NULL OR {engine.strip(engine.quote(MATCH_ID))} = ''"))
     if empty:
         raise InputError(f"{source}: {empty} published record(s) have an empty '{MATCH_ID}' (the published "
                          "matches were edited or damaged); run once without incremental mode to republish them")

@@ -174,7 +174,7 @@ def losers_sql(engine: Engine, cfg: DedupConfig, cols: list[str], matches_table:
     q = engine.quote
     qid, mid = q(cfg.id_column), q(match_id)
     filled = " + ".join(
-        f"CASE WHEN {nullif_blank(f'CAST(t.{q(c)} AS STRING)')} IS NULL THEN 0 ELSE 1 END" for c in cols)
+        f"CASE WHEN {nullif_blank(engine, f'CAST(t.{q(c)} AS STRING)')} IS NULL THEN 0 ELSE 1 END" for c in cols)
     # Most clusters are one record, its own survivor. Only the records of the
     # others are ranked, on three values each (id, match_id, filled count): a
     # window over the whole wide table cost 1 s more at 1M records.

@@ -12,8 +12,24 @@ from glue_jobs.engines import Engine
 NICKNAME_TABLE = "__dedup_nicknames"
 
 
-def nullif_blank(expr: str) -> str:
-    return f"NULLIF(trim({expr}), '')"
+def nullif_blank(engine: Engine, expr: str) -> str:
+    """``expr`` without space separators at either end, NULL if nothing is left."""
+    return f"NULLIF({engine.strip(expr)}, '')"
+
+
+def lower(expr: str) -> str:
+    """Lower case, the same on every engine. Spark lowers as Java does: a word-final
+    capital sigma becomes "ς" and "İ" becomes "i" and a combining dot; DuckDB gives
+    "σ" and "i". Both are mapped to DuckDB's, so "ΣΑΣ" and "σας" are one name."""
+    return f"replace(replace(lower({expr}), 'i\u0307', 'i'), '\u03c2', '\u03c3')"
+
+
+# Regular expressions mean the same in RE2 (DuckDB) and Java (Spark) only when written
+# out: Java's \s also takes a vertical tab, its "." no "\r" either, and its "$" also
+# matches before a final line break. The meanings RE2 gives them:
+WS = r"[\t\n\f\r ]"  # \s
+ANY = r"[^\n]"  # .
+END = r"\z"  # $, the end of the text
 
 
 def _replace_where_present(engine: Engine, expr: str, char: str, pattern: str, repl: str) -> str:
@@ -42,17 +58,17 @@ def _std_expressions(engine: Engine, f: Field) -> tuple[dict[str, str], dict[str
             # a middle initial typed into the first-name field: "Elisabeth P.", "Jason S",
             # "JasonS." are Elisabeth and Jason (a whole-string match is tested as "the
             # pattern replaces it all", which every engine's regexp_replace can do)
-            spaced, glued = r"\p{L}\p{L}\s+\p{L}\.?\s*$", r"\p{Ll}\p{Lu}\.\s*$"
-            spaced_cut, glued_cut = ra(raw, r"\s+\p{L}\.?\s*$", ""), ra(raw, r"\p{Lu}\.\s*$", "")
-            raw = (f"CASE WHEN {ra(raw, '^.*' + spaced, '')} = '' THEN {spaced_cut}"
-                   f" WHEN {ra(raw, '^.*' + glued, '')} = '' THEN {glued_cut} ELSE {raw} END")
-        return {}, {f.name: nullif_blank(ra(f"lower({raw})", r"[^\p{L}]+", ""))}
+            spaced, glued = rf"\p{{L}}\p{{L}}{WS}+\p{{L}}\.?{WS}*{END}", rf"\p{{Ll}}\p{{Lu}}\.{WS}*{END}"
+            spaced_cut, glued_cut = ra(raw, rf"{WS}+\p{{L}}\.?{WS}*{END}", ""), ra(raw, rf"\p{{Lu}}\.{WS}*{END}", "")
+            raw = (f"CASE WHEN {ra(raw, f'^{ANY}*' + spaced, '')} = '' THEN {spaced_cut}"
+                   f" WHEN {ra(raw, f'^{ANY}*' + glued, '')} = '' THEN {glued_cut} ELSE {raw} END")
+        return {}, {f.name: nullif_blank(engine, ra(lower(raw), r"[^\p{L}]+", ""))}
     if f.kind == "email":
         # lower case, "+tag" dropped; dots dropped only where the provider ignores
         # them (Gmail): elsewhere "a.b@x" and "ab@x" are two mailboxes
-        e = f"lower(trim({q('column')}))"
+        e = lower(engine.strip(q("column")))
         pre = {
-            p("raw_user"): ra(_replace_where_present(engine, f"split_part({e}, '@', 1)", "+", r"\+.*$", ""),
+            p("raw_user"): ra(_replace_where_present(engine, f"split_part({e}, '@', 1)", "+", rf"\+{ANY}*{END}", ""),
                              r"[^\p{L}\p{N}._-]+", ""),
             p("dom"): f"split_part({e}, '@', 2)",
             p("valid"): f"{e} LIKE '%_@_%'",
@@ -62,15 +78,15 @@ def _std_expressions(engine: Engine, f: Field) -> tuple[dict[str, str], dict[str
         user = f"CASE WHEN {gmail} THEN replace({raw_user}, '.', '') ELSE {raw_user} END"
         alnum_user = ra(raw_user, r"[^\p{L}\p{N}]+", "")
         return pre, {
-            f.name: f"CASE WHEN {valid} THEN {nullif_blank(f'concat({user}, {chr(39)}@{chr(39)}, {dom})')} END",
-            f"{f.name}_user": f"CASE WHEN {valid} THEN {nullif_blank(user)} END",
+            f.name: f"CASE WHEN {valid} THEN {nullif_blank(engine, f'concat({user}, {chr(39)}@{chr(39)}, {dom})')} END",
+            f"{f.name}_user": f"CASE WHEN {valid} THEN {nullif_blank(engine, user)} END",
             f"{f.name}_digits": ra(raw_user, "[^0-9]+", ""),
             f"{f.name}_alnum": f"CASE WHEN {valid} THEN concat({alnum_user}, '@', {dom}) END",
         }
     if f.kind in ("date_parts", "date"):
         if f.kind == "date_parts":
             # "7", " 07 " and "7.0" (a spreadsheet's float) are all 7; anything else is NULL
-            d, m, y = (engine.try_cast_int(_replace_where_present(engine, f"trim({q(r)})", ".", r"\.0*$", ""))
+            d, m, y = (engine.try_cast_int(_replace_where_present(engine, engine.strip(q(r)), ".", rf"\.0*{END}", ""))
                        for r in ("day", "month", "year"))
         else:
             digits = ra(q("column"), "[^0-9]+", "")
@@ -88,13 +104,13 @@ def _std_expressions(engine: Engine, f: Field) -> tuple[dict[str, str], dict[str
                  f"THEN concat({s(y, 4)}, '-', {s(m, 2)}, '-', {s(d, 2)}) END")
         return pre, {f.name: whole, f"{f.name}_y": y, f"{f.name}_m": m, f"{f.name}_d": d}
     if f.kind == "identifier":
-        pre = {p("v"): nullif_blank(f"lower({q('column')})")}
+        pre = {p("v"): nullif_blank(engine, lower(q("column")))}
         # the same login with other digits at the end: "jsmith", "jsmith7", "jsmith1975"
-        return pre, {f.name: p("v"), f"{f.name}_stem": nullif_blank(ra(p("v"), "[0-9]+$", ""))}
+        return pre, {f.name: p("v"), f"{f.name}_stem": nullif_blank(engine, ra(p("v"), f"[0-9]+{END}", ""))}
     if f.kind == "code":
-        return {}, {f.name: nullif_blank(ra(f"lower({q('column')})", r"[^\p{L}\p{N}]+", ""))}
+        return {}, {f.name: nullif_blank(engine, ra(lower(q("column")), r"[^\p{L}\p{N}]+", ""))}
     # category, text
-    return {}, {f.name: nullif_blank(ra(f"lower({q('column')})", r"\s+", " "))}
+    return {}, {f.name: nullif_blank(engine, ra(lower(q("column")), f"{WS}+", " "))}
 
 
 def create_lookup_tables(engine: Engine, cfg: DedupConfig) -> None:
@@ -132,8 +148,9 @@ def standardise_sql(engine: Engine, cfg: DedupConfig, input_table: str) -> str:
     # <email>_from_name: the e-mail's user name is only the person's name
     # ("mary.jones", "jonesmary", "mjones"), which says no more than the name does
     fn, ln = "s.first_name", "s.last_name"
-    name_forms = (f"concat({fn}, {ln})", f"concat({ln}, {fn})", f"concat(substr({fn}, 1, 1), {ln})",
-                  f"concat({fn}, substr({ln}, 1, 1))", f"concat({ln}, substr({fn}, 1, 1))")
+    # concat_ws, not concat: a missing name is '' in both engines (Spark's concat is NULL)
+    name_forms = (f"concat_ws('', {fn}, {ln})", f"concat_ws('', {ln}, {fn})", f"concat_ws('', substr({fn}, 1, 1), {ln})",
+                  f"concat_ws('', {fn}, substr({ln}, 1, 1))", f"concat_ws('', {ln}, substr({fn}, 1, 1))")
     from_name = "".join(
         f", coalesce(split_part(s.{f.name}_alnum, '@', 1) IN ({', '.join(name_forms)}), false) AS {f.name}_from_name"
         for f in cfg.fields if f.kind == "email")
