@@ -69,6 +69,7 @@ class IncrementalResult:
 
 def check_layout(engine, cfg, new_table: str, published_table: str, source: str) -> list[str]:
     """The new file must have the published set's input columns and only new ids; returns the columns."""
+    from glue_jobs.standardise import nullif_blank
     from glue_jobs.validation import InputError
 
     pub = engine.columns(published_table)
@@ -76,8 +77,8 @@ def check_layout(engine, cfg, new_table: str, published_table: str, source: str)
     if missing_pub:
         raise InputError(f"{source}: the published matches have no {missing_pub} column(s) (written by an "
                          "older version of the job); run once without incremental mode to republish them")
-    empty = int(engine.scalar(f"SELECT count(*) FROM {published_table} WHERE "
-                              f"{engine.quote(MATCH_ID)} IS NULL OR {engine.strip(engine.quote(MATCH_ID))} = ''"))
+    empty = int(engine.scalar(f"SELECT count(*) FROM {published_table} "
+                              f"WHERE {nullif_blank(engine, engine.quote(MATCH_ID))} IS NULL"))
     if empty:
         raise InputError(f"{source}: {empty} published record(s) have an empty '{MATCH_ID}' (the published "
                          "matches were edited or damaged); run once without incremental mode to republish them")
