@@ -23,8 +23,8 @@ from glue_jobs.pipeline import (
     survivors_sql,
 )
 from glue_jobs.standardise import standardise_sql
-from glue_jobs.training import exact_match_u_sql
+from glue_jobs.training import equal_pairs_sql
 
 __all__ = ["CLUSTER_TABLE", "MATCH_ID", "MATCHES_TABLE", "STD_TABLE", "SURVIVORS_TABLE", "DedupResult",
-    "DuckDBEngine", "Engine", "ModelReport", "SparkEngine", "deduplicate", "exact_match_u_sql",
+    "DuckDBEngine", "Engine", "ModelReport", "SparkEngine", "deduplicate", "equal_pairs_sql",
     "losers_sql", "run_splink", "splink_settings", "standardise_sql", "survivors_sql"]
