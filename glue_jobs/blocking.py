@@ -11,6 +11,7 @@ from typing import Any
 
 from glue_jobs.config import SWAPPED_NAMES, DedupConfig
 from glue_jobs.engines import Engine
+from glue_jobs.standardise import RID
 
 
 def rule_sql(rule: Any) -> str:
@@ -56,20 +57,20 @@ def rule_keys(rule: Any) -> tuple[tuple[str, ...], tuple[str, ...]] | None:
     return tuple(left), tuple(right)
 
 
-def blocked_pairs_sql(engine: Engine, cfg: DedupConfig, keyed_table: str) -> str:
+def blocked_pairs_sql(cfg: DedupConfig, keyed_table: str) -> str:
     """The pairs ``blocking_rules`` generate, as Splink's blocked-pairs table
-    (``match_key``, ``join_key_l`` < ``join_key_r``; ``match_key`` the first rule
-    that generates the pair), for ``register_blocked_pairs_for_predict``; over
-    ``keyed_table`` (``blocking_keys_sql``).
+    (``match_key``, ``join_key_l`` < ``join_key_r``, the records' ``RID``;
+    ``match_key`` the first rule that generates the pair), for
+    ``register_blocked_pairs_for_predict``; over ``keyed_table`` (``blocking_keys_sql``).
 
     The same pairs Splink finds, found with a fraction of the work: Splink joins
-    once per rule on the rule's string columns, carrying the string ids, and
-    drops the pairs an earlier rule found by testing every earlier rule on each
-    (16 conditions on the last rule's pairs). Here each rule joins on one 64-bit
-    key carrying integer row numbers, and one GROUP BY drops the repeats. A hash
-    collision can only add a candidate pair, which the model scores like any
-    other. A rule that is not the same both ways round (``l.first_name =
-    r.last_name``) holds, as in Splink, with ``l`` the record of the lower id.
+    once per rule on the rule's columns and drops the pairs an earlier rule found
+    by testing every earlier rule on each (16 conditions on the last rule's
+    pairs). Here each rule joins on one 64-bit key, and one GROUP BY drops the
+    repeats. A hash collision can only add a candidate pair, which the model
+    scores like any other. A rule that is not the same both ways round
+    (``l.first_name = r.last_name``) holds, as in Splink, with ``l`` the record
+    of the lower id.
     """
     joins = []
     for i, (rule, keys) in enumerate(zip(cfg.blocking_rules, _keys(cfg))):
@@ -79,15 +80,10 @@ def blocked_pairs_sql(engine: Engine, cfg: DedupConfig, keyed_table: str) -> str
             on = f"l.__dedup_k{i} = r.__dedup_k{i}"
         else:
             on = f"l.__dedup_k{i}_l = r.__dedup_k{i}_r"
-        order = "l.__dedup_rid < r.__dedup_rid" if keys is not None and keys[0] == keys[1] \
-            else "l.unique_id < r.unique_id"
-        joins.append(f"SELECT {i} AS k, least(l.__dedup_rid, r.__dedup_rid) AS a, "
-                     f"greatest(l.__dedup_rid, r.__dedup_rid) AS b "
-                     f"FROM {keyed_table} l JOIN {keyed_table} r ON {on} WHERE {order}")
-    return (f"SELECT CAST(p.k AS STRING) AS match_key, least(l.unique_id, r.unique_id) AS join_key_l, "
-            f"greatest(l.unique_id, r.unique_id) AS join_key_r "
-            f"FROM (SELECT min(k) AS k, a, b FROM ({' UNION ALL '.join(joins)}) u GROUP BY a, b) p "
-            f"JOIN {keyed_table} l ON l.__dedup_rid = p.a JOIN {keyed_table} r ON r.__dedup_rid = p.b")
+        joins.append(f"SELECT {i} AS k, least(l.{RID}, r.{RID}) AS a, greatest(l.{RID}, r.{RID}) AS b "
+                     f"FROM {keyed_table} l JOIN {keyed_table} r ON {on} WHERE l.{RID} < r.{RID}")
+    return (f"SELECT CAST(min(k) AS STRING) AS match_key, a AS join_key_l, b AS join_key_r "
+            f"FROM ({' UNION ALL '.join(joins)}) u GROUP BY a, b")
 
 
 def _keys(cfg: DedupConfig) -> list[tuple[tuple[str, ...], tuple[str, ...]] | None]:
@@ -95,16 +91,15 @@ def _keys(cfg: DedupConfig) -> list[tuple[tuple[str, ...], tuple[str, ...]] | No
 
 
 def blocking_keys_sql(engine: Engine, cfg: DedupConfig, std_table: str) -> str:
-    """``std_table``'s ids with a row number (``__dedup_rid``) and each blocking
-    rule's key(s) (``rule_keys``): a 64-bit hash of the key expressions, NULL where
-    one of them is NULL (as ``=`` never holds on NULL); and the columns the rules
-    joined as written read."""
+    """``std_table``'s ``RID`` and each blocking rule's key(s) (``rule_keys``): a
+    64-bit hash of the key expressions, NULL where one of them is NULL (as ``=``
+    never holds on NULL); and the columns the rules joined as written read."""
     keyed = _keys(cfg)
     # narrow: the ids and the columns of the rules joined as written (a wide copy of
     # the table costs more than the joins)
     written = sorted({c for rule, keys in zip(cfg.blocking_rules, keyed) if keys is None
-                      for c in _SIDE_COLUMN.findall(rule_sql(rule))} - {"unique_id"})
-    cols = ["unique_id", *written, f"{engine.row_number()} AS __dedup_rid"]
+                      for c in _SIDE_COLUMN.findall(rule_sql(rule))} - {RID})
+    cols = [RID, *written]
     for i, keys in enumerate(keyed):
         if keys is None:
             continue

@@ -182,7 +182,7 @@ def incremental_deduplicate(engine, cfg, new_table: str, published_table: str, *
     """
     import glue_jobs.pipeline as core
     from glue_jobs.columns import generated_names, renamed_view
-    from glue_jobs.standardise import create_standardised
+    from glue_jobs.standardise import RID, create_standardised
     from glue_jobs.validation import check_column_names
 
     t0 = time.perf_counter()
@@ -198,12 +198,17 @@ def incremental_deduplicate(engine, cfg, new_table: str, published_table: str, *
     renamed_view(engine, new_table, "__incr_new_in", internal)
     renamed_view(engine, published_table, "__incr_pub_in", internal, keep=PUBLISHED_COLUMNS)
     q = icfg.id_column
-    create_standardised(engine, icfg, "__incr_new_in", "__incr_std_new")
     cached = bool(published_std and _cache_matches(engine, published_std, "__incr_pub_in", q))
     if cached:  # the previous run's standardised records: the same ids, the same standardisation
         engine.view("__incr_std_old", f"SELECT * FROM {published_std}")
     else:
         create_standardised(engine, icfg, "__incr_pub_in", "__incr_std_old")
+    # the new records' keys (RID) follow the published ones': Splink scores them together
+    create_standardised(engine, icfg, "__incr_new_in", "__incr_std_new",
+                        rids_after=int(engine.scalar(f"SELECT coalesce(max({RID}), 0) FROM __incr_std_old")))
+    if engine.columns("__incr_std_old") != engine.columns("__incr_std_new"):  # the cache's fingerprint says no
+        raise RuntimeError(f"the standardised published records have columns {engine.columns('__incr_std_old')}, "
+                           f"the new ones {engine.columns('__incr_std_new')}")
     engine.view("__incr_std_all", "SELECT * FROM __incr_std_old UNION ALL SELECT * FROM __incr_std_new")
     engine.view("__incr_pub_ids", f"""SELECT CAST({q} AS STRING) AS unique_id, {MATCH_ID},
         CAST({CONFIDENCE} AS DOUBLE) AS c_old FROM __incr_pub_in""")
@@ -275,13 +280,16 @@ def incremental_deduplicate(engine, cfg, new_table: str, published_table: str, *
 
 
 def _cache_matches(engine, std: str, published: str, q: str) -> bool:
-    """The cached standardised records are exactly the published ones (count and an id checksum);
-    ``q``: the id column of ``published``."""
-    if engine.columns(std) != engine.columns("__incr_std_new"):
+    """The cached standardised records are exactly the published ones (count and an id checksum),
+    each with its own key (``RID``); ``q``: the id column of ``published``. (The columns are
+    the fingerprint's, ``std_cache_info``.)"""
+    from glue_jobs.standardise import RID
+
+    if not {"unique_id", RID} <= set(engine.columns(std)):
         return False
-    a = engine.row(f"SELECT count(*), sum(hash(unique_id)) FROM {std}")
-    b = engine.row(f"SELECT count(*), sum(hash(CAST({q} AS STRING))) FROM {published}")
-    return tuple(a) == tuple(b)
+    n, ids, keys = engine.row(f"SELECT count(*), sum(hash(unique_id)), count(DISTINCT {RID}) FROM {std}")
+    return (n, ids) == tuple(engine.row(f"SELECT count(*), sum(hash(CAST({q} AS STRING))) FROM {published}")) \
+        and keys == n
 
 
 def std_cache_info(engine, cfg) -> bytes:
@@ -289,10 +297,10 @@ def std_cache_info(engine, cfg) -> bytes:
     import hashlib
     import json
 
-    from glue_jobs.standardise import standardise_sql
+    from glue_jobs.standardise import RID, standardise_sql
 
     sql = standardise_sql(engine, cfg, "__input")
-    return json.dumps({"standardise_sql_sha256": hashlib.sha256(sql.encode()).hexdigest()}).encode()
+    return json.dumps({"standardise_sql_sha256": hashlib.sha256(sql.encode()).hexdigest(), "key": RID}).encode()
 
 
 def std_cache_files(folder) -> list:
@@ -329,6 +337,8 @@ def _score_new(engine, cfg, linker):
     """
     from splink.clustering import cluster_pairwise_predictions_at_threshold
 
+    from glue_jobs.standardise import RID
+
     api = engine.splink_api()
     # term frequencies over published + new records (the linker's input), as a full run has them
     tf_cols = sorted({lvl["tf_adjustment_column"] for c in linker.misc.save_model_to_json()["comparisons"]
@@ -340,17 +350,25 @@ def _score_new(engine, cfg, linker):
     floor = min(PAIR_FLOOR, threshold)
     cross = linker.inference.predict_between(sdf_new, sdf_old, threshold_match_probability=floor)
     within = linker.inference.predict_within(sdf_new, threshold_match_probability=floor)
-    # predict_between names the left input's ids _l; normalise by membership, not by that convention
+    # Splink scores on the records' keys (RID); the rest of the run works on their ids.
+    # predict_between names the left input's keys _l; tell them apart by membership (the
+    # new records' keys follow every published key), not by that convention
+    first_new = engine.scalar(f"SELECT min({RID}) FROM __incr_std_new")
     engine.create("__incr_cross", f"""
-        SELECT CASE WHEN n.unique_id IS NOT NULL THEN x.unique_id_l ELSE x.unique_id_r END AS new_id,
-               CASE WHEN n.unique_id IS NOT NULL THEN x.unique_id_r ELSE x.unique_id_l END AS old_id,
-               x.match_probability AS p, x.match_weight AS w
-        FROM {engine.to_sql_name(cross)} x LEFT JOIN __incr_std_new n ON x.unique_id_l = n.unique_id""")
-    engine.create("__incr_within", f"""SELECT unique_id_l, unique_id_r, match_probability
-        FROM {engine.to_sql_name(within)}""")
+        SELECT n.unique_id AS new_id, o.unique_id AS old_id, x.match_probability AS p, x.match_weight AS w
+        FROM (SELECT CASE WHEN {RID}_l >= {first_new} THEN {RID}_l ELSE {RID}_r END AS new_key,
+                     CASE WHEN {RID}_l >= {first_new} THEN {RID}_r ELSE {RID}_l END AS old_key,
+                     match_probability, match_weight FROM {engine.to_sql_name(cross)}) x
+        JOIN __incr_std_new n ON n.{RID} = x.new_key JOIN __incr_std_old o ON o.{RID} = x.old_key""")
+    engine.create("__incr_within_keys", f"SELECT {RID}_l, {RID}_r, match_probability FROM {engine.to_sql_name(within)}")
+    engine.create("__incr_within", f"""
+        SELECT l.unique_id AS unique_id_l, r.unique_id AS unique_id_r, w.match_probability
+        FROM __incr_within_keys w JOIN __incr_std_new l ON l.{RID} = w.{RID}_l
+        JOIN __incr_std_new r ON r.{RID} = w.{RID}_r""")
     comps = cluster_pairwise_predictions_at_threshold(
-        sdf_new, api.register("__incr_within"), api, "unique_id", threshold_match_probability=threshold)
-    engine.create("__incr_comp", f"SELECT unique_id, cluster_id FROM {engine.to_sql_name(comps)}")
+        sdf_new, api.register("__incr_within_keys"), api, RID, threshold_match_probability=threshold)
+    engine.create("__incr_comp", f"SELECT n.unique_id, c.cluster_id FROM {engine.to_sql_name(comps)} c "
+                                 f"JOIN __incr_std_new n ON n.{RID} = c.{RID}")
     return cross
 
 

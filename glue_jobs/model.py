@@ -33,6 +33,7 @@ from typing import Any
 
 from glue_jobs.config import SWAPPED_NAMES, DedupConfig, Field
 from glue_jobs.engines import Background, Engine
+from glue_jobs.standardise import RID
 
 CLUSTER_TABLE = "__dedup_clusters"
 RULE_PAIRS_TABLE = "__dedup_rule_pairs"
@@ -247,7 +248,7 @@ def splink_settings(cfg: DedupConfig) -> dict:
             lvl["sql_condition"] = length_guarded(lvl["sql_condition"])
     return {
         "link_type": "dedupe_only",
-        "unique_id_column_name": "unique_id",
+        "unique_id_column_name": RID,
         "probability_two_random_records_match": 1e-4,  # replaced by the estimate
         "blocking_rules_to_generate_predictions": [_rule(r) for r in cfg.blocking_rules],
         "comparisons": comparisons,
@@ -342,7 +343,7 @@ def start_blocking(engine: Engine, cfg: DedupConfig, std_table: str) -> Backgrou
     from glue_jobs.blocking import blocked_pairs_sql, blocking_keys_sql
 
     return engine.create_meanwhile([(BLOCKING_KEYS_TABLE, blocking_keys_sql(engine, cfg, std_table)),
-                                    (BLOCKED_PAIRS_TABLE, blocked_pairs_sql(engine, cfg, BLOCKING_KEYS_TABLE))])
+                                    (BLOCKED_PAIRS_TABLE, blocked_pairs_sql(cfg, BLOCKING_KEYS_TABLE))])
 
 
 def register_blocked_pairs(linker: Any, pairs: Any) -> None:
@@ -379,11 +380,11 @@ def predict_and_cluster(engine: Engine, cfg: DedupConfig, linker: Any, std_table
     from splink.clustering import cluster_pairwise_predictions_at_threshold
 
     api = engine.splink_api()
-    engine.create(NODES_TABLE, f"SELECT unique_id FROM {std_table}")
+    engine.create(NODES_TABLE, f"SELECT {RID} FROM {std_table}")
     clusters = cluster_pairwise_predictions_at_threshold(
-        api.register(NODES_TABLE), pred, db_api=api, node_id_column_name="unique_id",
+        api.register(NODES_TABLE), pred, db_api=api, node_id_column_name=RID,
         threshold_match_probability=threshold)
-    engine.create(CLUSTER_TABLE, f"SELECT unique_id, cluster_id FROM {engine.to_sql_name(clusters)}")
+    _create_cluster_table(engine, engine.to_sql_name(clusters), std_table)
     rep.timings["predict_cluster"] = time.perf_counter() - t
     for cc in linker._settings_obj.comparisons:
         rep.match_weights[cc.output_column_name] = {
@@ -397,7 +398,7 @@ def run_splink(engine: Engine, cfg: DedupConfig, std_table: str, n_records: int,
                model: dict | None = None, **train_kwargs) -> tuple[str, ModelReport]:
     """Train the model (or load ``model``), score the blocked pairs and cluster them.
 
-    Returns the name of a table (unique_id, cluster_id) in the engine and a report
+    Returns the name of a table (``RID``, unique_id, cluster_id) in the engine and a report
     of the model's own estimates; ``report.linker`` and ``report.predictions``
     are Splink's objects (None when no duplicates were assumed).
     """
@@ -427,8 +428,15 @@ def run_splink(engine: Engine, cfg: DedupConfig, std_table: str, n_records: int,
     return clusters, rep
 
 
+def _create_cluster_table(engine: Engine, clusters: str, std_table: str) -> str:
+    """``CLUSTER_TABLE`` from Splink's clusters (``RID``, cluster_id) and the records' ids."""
+    engine.create(CLUSTER_TABLE, f"SELECT c.{RID}, s.unique_id, c.cluster_id FROM {clusters} c "
+                                 f"JOIN {std_table} s ON s.{RID} = c.{RID}")
+    return CLUSTER_TABLE
+
+
 def _singletons(engine: Engine, std_table: str) -> str:
-    engine.create(CLUSTER_TABLE, f"SELECT unique_id, unique_id AS cluster_id FROM {std_table}")
+    engine.create(CLUSTER_TABLE, f"SELECT {RID}, unique_id, {RID} AS cluster_id FROM {std_table}")
     return CLUSTER_TABLE
 
 
@@ -439,11 +447,12 @@ def rule_clusters(engine: Engine, cfg: DedupConfig, std_table: str) -> str:
     from glue_jobs.blocking import rule_sql
 
     pairs = " UNION ".join(
-        f"SELECT l.unique_id AS unique_id_l, r.unique_id AS unique_id_r FROM {std_table} l "
-        f"JOIN {std_table} r ON l.unique_id < r.unique_id AND ({rule_sql(rule)})" for rule in cfg.prior_rules)
+        f"SELECT l.{RID} AS {RID}_l, r.{RID} AS {RID}_r FROM {std_table} l "
+        f"JOIN {std_table} r ON l.{RID} < r.{RID} AND ({rule_sql(rule)})" for rule in cfg.prior_rules)
     engine.create(RULE_PAIRS_TABLE, pairs)
+    engine.create(NODES_TABLE, f"SELECT {RID} FROM {std_table}")
     api = engine.splink_api()
     clusters = cluster_pairwise_predictions_at_threshold(
-        api.register(std_table), api.register(RULE_PAIRS_TABLE), db_api=api, node_id_column_name="unique_id")
-    engine.create(CLUSTER_TABLE, f"SELECT unique_id, cluster_id FROM {engine.to_sql_name(clusters)}")
+        api.register(NODES_TABLE), api.register(RULE_PAIRS_TABLE), db_api=api, node_id_column_name=RID)
+    _create_cluster_table(engine, engine.to_sql_name(clusters), std_table)
     return CLUSTER_TABLE

@@ -74,8 +74,10 @@ def fit_to_settings(model: dict, settings: dict, source: str) -> dict:
         if got != exp:
             raise ModelError(f"{source}: comparison {want[i]!r} has other levels than the settings file "
                              "defines (trained by another version of the job?); use --retrain")
-    if model.get("unique_id_column_name", "unique_id") != "unique_id":
-        raise ModelError(f"{source}: unique_id_column_name must be 'unique_id', the job's standardised id")
+    # the job's own key of each standardised record; 'unique_id' in models saved before it had one
+    if model.get("unique_id_column_name", "unique_id") not in ("unique_id", settings["unique_id_column_name"]):
+        raise ModelError(f"{source}: unique_id_column_name must be {settings['unique_id_column_name']!r}, "
+                         "the job's key of each standardised record")
     # the engine decides the dialect: a model trained on Spark (Glue) runs on DuckDB and back
     kept = {k: v for k, v in model.items() if k not in ("sql_dialect", "linker_uid", METADATA)}
     # each level as the settings write it (the same meaning, checked above): a model
@@ -86,6 +88,7 @@ def fit_to_settings(model: dict, settings: dict, source: str) -> dict:
         for mc, sc in zip(model["comparisons"], settings["comparisons"])]
     return {**kept,
             "link_type": settings["link_type"],
+            "unique_id_column_name": settings["unique_id_column_name"],
             "blocking_rules_to_generate_predictions": settings["blocking_rules_to_generate_predictions"],
             "retain_matching_columns": False,
             "retain_intermediate_calculation_columns": False}

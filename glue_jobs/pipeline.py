@@ -21,7 +21,7 @@ from glue_jobs.confidence import confidence_sql
 from glue_jobs.config import DedupConfig
 from glue_jobs.engines import Engine
 from glue_jobs.model import ModelReport, run_splink
-from glue_jobs.standardise import create_standardised, nullif_blank
+from glue_jobs.standardise import RID, create_standardised, nullif_blank
 
 STD_TABLE = "__dedup_std"
 INPUT_TABLE = "__dedup_input"  # the input under generated column names (a view)
@@ -93,8 +93,8 @@ def deduplicate(engine: Engine, cfg: DedupConfig, input_table: str, *, source: s
 
     t = time.perf_counter()
     pred = rep.predictions
-    engine.create(PAIRS_TABLE, f"SELECT unique_id_l, unique_id_r, match_probability FROM {engine.to_sql_name(pred)}"
-                  if pred is not None else "SELECT unique_id AS unique_id_l, unique_id AS unique_id_r, "
+    engine.create(PAIRS_TABLE, f"SELECT {RID}_l, {RID}_r, match_probability FROM {engine.to_sql_name(pred)}"
+                  if pred is not None else f"SELECT {RID} AS {RID}_l, {RID} AS {RID}_r, "
                   f"CAST(1.0 AS DOUBLE) AS match_probability FROM {STD_TABLE} WHERE 1 = 0")
     engine.create(CONFIDENCE_TABLE, confidence_sql(PAIRS_TABLE, clusters))
     qcols = ", ".join(f"i.{c}" for c in icols)

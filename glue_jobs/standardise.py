@@ -10,6 +10,11 @@ from glue_jobs.config import DedupConfig, Field
 from glue_jobs.engines import Engine
 
 NICKNAME_TABLE = "__dedup_nicknames"
+# Each standardised record's integer key, Splink's unique id: the pairs, the
+# predictions and the clusters join on it (a string id cost 4 times the CPU per
+# join), and ``unique_id`` (the input's id) is read only where a record's id is
+# written out. Distinct within a table Splink reads (``create_standardised``).
+RID = "__dedup_rid"
 
 
 def nullif_blank(engine: Engine, expr: str) -> str:
@@ -121,10 +126,13 @@ def create_lookup_tables(engine: Engine, cfg: DedupConfig) -> None:
         engine.create_from_rows(NICKNAME_TABLE, ["name", "related"], related_names())
 
 
-def create_standardised(engine: Engine, cfg: DedupConfig, input_table: str, name: str) -> None:
-    """Create table ``name``: ``input_table`` standardised (the lookup tables it joins first)."""
+def create_standardised(engine: Engine, cfg: DedupConfig, input_table: str, name: str, *,
+                        rids_after: int = 0) -> None:
+    """Create table ``name``: ``input_table`` standardised (the lookup tables it joins first),
+    each record with a distinct ``RID`` greater than ``rids_after`` (records standardised
+    apart and scored together are numbered apart)."""
     create_lookup_tables(engine, cfg)
-    engine.create(name, standardise_sql(engine, cfg, input_table))
+    engine.create_keyed(name, standardise_sql(engine, cfg, input_table), RID, after=rids_after)
 
 
 def standardise_sql(engine: Engine, cfg: DedupConfig, input_table: str) -> str:

@@ -60,7 +60,7 @@ def test_blocked_pairs_are_splinks_own(data):
     cfg = load_config(TPCDS)
     engine = _std_engine(_frame(data), cfg)
     engine.create("keyed", blocking_keys_sql(engine, cfg, STD_TABLE))
-    ours = set(engine.rows(blocked_pairs_sql(engine, cfg, "keyed")))
+    ours = set(engine.rows(blocked_pairs_sql(cfg, "keyed")))
     theirs = _splink_blocked_pairs(engine, cfg)
     assert len(theirs) > 100
     assert {k for k, _, _ in theirs} != {"0"}, "only one rule fired: the check would not see a wrong match_key"
@@ -71,7 +71,7 @@ def test_blocked_pairs_repeat_no_pair_and_never_pair_a_record_with_itself():
     cfg = load_config(TPCDS)
     engine = _std_engine(cases_frame(background_entities=300)[0], cfg)
     engine.create("keyed", blocking_keys_sql(engine, cfg, STD_TABLE))
-    engine.create("bp", blocked_pairs_sql(engine, cfg, "keyed"))
+    engine.create("bp", blocked_pairs_sql(cfg, "keyed"))
     total, distinct, selfish = engine.row(
         "SELECT count(*), count(DISTINCT (join_key_l, join_key_r)), count(*) FILTER (join_key_l >= join_key_r) FROM bp")
     assert total == distinct and selfish == 0
@@ -160,7 +160,7 @@ def test_pairs_found_meanwhile_are_the_pairs_found_in_turn():
     meanwhile = set(engine.rows(f"SELECT * FROM {BLOCKED_PAIRS_TABLE}"))
     engine.create("keyed", blocking_keys_sql(engine, cfg, STD_TABLE))
     assert busy > 0 and len(meanwhile) > 100
-    assert meanwhile == set(engine.rows(blocked_pairs_sql(engine, cfg, "keyed")))
+    assert meanwhile == set(engine.rows(blocked_pairs_sql(cfg, "keyed")))
 
 
 def test_work_meanwhile_hands_its_error_to_wait():
@@ -199,7 +199,7 @@ def test_registered_pairs_are_scored_as_splink_scores_its_own(monkeypatch):
     engine = _std_engine(_frame("third generator"), cfg)
     linker, _ = train_linker(engine, cfg, STD_TABLE, engine.scalar(f"SELECT count(*) FROM {STD_TABLE}"))
     model = linker.misc.save_model_to_json()
-    score = "SELECT unique_id_l, unique_id_r, match_key, round(match_weight, 9) FROM {}"
+    score = "SELECT __dedup_rid_l, __dedup_rid_r, match_key, round(match_weight, 9) FROM {}"
     theirs = load_linker(engine, STD_TABLE, model).inference.predict(threshold_match_probability=0.01)
     start_blocking(engine, cfg, STD_TABLE).wait()
     ours_linker = load_linker(engine, STD_TABLE, model)

@@ -64,8 +64,14 @@ def test_awkward_column_names_give_the_same_result_on_duckdb_and_spark(awkward_c
         assert df.columns == header
         df.createOrReplaceTempView("input_raw")
         pairs = spark.createDataFrame(sorted(duck_clusters.items()), "unique_id string, cluster_id string")
-        pairs.createOrReplaceTempView("duckdb_clusters")
-        monkeypatch.setattr(pipeline, "run_splink", lambda *a, **k: ("duckdb_clusters", ModelReport()))
+        pairs.createOrReplaceTempView("duckdb_cluster_ids")
+
+        def duckdb_clusters(engine, cfg, std_table, n, **kwargs):  # run_splink's table, DuckDB's clusters
+            engine.view("duckdb_clusters", f"SELECT s.__dedup_rid, s.unique_id, d.cluster_id FROM {std_table} s "
+                                           "JOIN duckdb_cluster_ids d ON d.unique_id = s.unique_id")
+            return "duckdb_clusters", ModelReport()
+
+        monkeypatch.setattr(pipeline, "run_splink", duckdb_clusters)
         sres = deduplicate(SparkEngine(spark), cfg, "input_raw", source=str(awkward_csv))
         matches = spark.table(sres.matches_table)
         assert matches.columns == header + ["match_id", "match_confidence"]

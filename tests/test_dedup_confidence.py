@@ -62,11 +62,13 @@ def _expected(clusters: dict[str, str], pairs: list) -> dict[str, tuple[str, flo
 def test_confidence_sql_is_the_documented_definition(case):
     clusters, pairs = case
     con = duckdb.connect()
-    con.execute("CREATE TABLE c (unique_id VARCHAR, cluster_id VARCHAR)")
-    con.executemany("INSERT INTO c VALUES (?, ?)", list(clusters.items()))
-    con.execute("CREATE TABLE p (unique_id_l VARCHAR, unique_id_r VARCHAR, match_probability DOUBLE)")
+    # the records' integer keys in the reverse of their ids' order: match_id is the lowest id, not key
+    key = {uid: k for k, uid in enumerate(sorted(clusters, reverse=True), start=1)}
+    con.execute("CREATE TABLE c (__dedup_rid BIGINT, unique_id VARCHAR, cluster_id VARCHAR)")
+    con.executemany("INSERT INTO c VALUES (?, ?, ?)", [(key[u], u, cid) for u, cid in clusters.items()])
+    con.execute("CREATE TABLE p (__dedup_rid_l BIGINT, __dedup_rid_r BIGINT, match_probability DOUBLE)")
     if pairs:
-        con.executemany("INSERT INTO p VALUES (?, ?, ?)", pairs)
+        con.executemany("INSERT INTO p VALUES (?, ?, ?)", [(key[a], key[b], q) for a, b, q in pairs])
     got = {r[0]: (r[1], r[2]) for r in con.execute(confidence_sql("p", "c")).fetchall()}
     want = _expected(clusters, pairs)
     assert got.keys() == want.keys()
