@@ -17,7 +17,7 @@ from glue_jobs.config import load_config
 from glue_jobs.engines import DuckDBEngine
 from glue_jobs.model import run_splink
 from glue_jobs.pipeline import STD_TABLE
-from glue_jobs.standardise import create_lookup_tables, standardise_sql
+from glue_jobs.standardise import create_standardised
 
 
 def main(argv=None) -> float:
@@ -31,8 +31,7 @@ def main(argv=None) -> float:
     lit = str(a.input).replace("'", "''")
     engine.con.execute(f"CREATE TABLE raw AS SELECT * FROM read_csv('{lit}', header = true, all_varchar = true)")
     n = engine.scalar("SELECT count(*) FROM raw")
-    create_lookup_tables(engine, cfg)
-    engine.create(STD_TABLE, standardise_sql(engine, cfg, "raw"))
+    create_standardised(engine, cfg, "raw", STD_TABLE)
     clusters, _ = run_splink(engine, cfg, STD_TABLE, n)
     k = engine.scalar(f"SELECT count(DISTINCT cluster_id) FROM {clusters}")
     secs = time.perf_counter() - t
