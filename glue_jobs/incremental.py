@@ -182,7 +182,7 @@ def incremental_deduplicate(engine, cfg, new_table: str, published_table: str, *
     """
     import glue_jobs.pipeline as core
     from glue_jobs.columns import generated_names, renamed_view
-    from glue_jobs.standardise import RID, create_standardised
+    from glue_jobs.standardise import create_standardised
     from glue_jobs.validation import check_column_names
 
     t0 = time.perf_counter()
@@ -203,9 +203,8 @@ def incremental_deduplicate(engine, cfg, new_table: str, published_table: str, *
         engine.view("__incr_std_old", f"SELECT * FROM {published_std}")
     else:
         create_standardised(engine, icfg, "__incr_pub_in", "__incr_std_old")
-    # the new records' keys (RID) follow the published ones': Splink scores them together
-    create_standardised(engine, icfg, "__incr_new_in", "__incr_std_new",
-                        rids_after=int(engine.scalar(f"SELECT coalesce(max({RID}), 0) FROM __incr_std_old")))
+    # Splink scores new and published records together: their keys (RID) differ
+    create_standardised(engine, icfg, "__incr_new_in", "__incr_std_new", keyed_apart_from="__incr_std_old")
     if engine.columns("__incr_std_old") != engine.columns("__incr_std_new"):  # the cache's fingerprint says no
         raise RuntimeError(f"the standardised published records have columns {engine.columns('__incr_std_old')}, "
                            f"the new ones {engine.columns('__incr_std_new')}")
@@ -300,7 +299,8 @@ def std_cache_info(engine, cfg) -> bytes:
     from glue_jobs.standardise import RID, standardise_sql
 
     sql = standardise_sql(engine, cfg, "__input")
-    return json.dumps({"standardise_sql_sha256": hashlib.sha256(sql.encode()).hexdigest(), "key": RID}).encode()
+    key = engine.key62("unique_id")
+    return json.dumps({"standardise_sql_sha256": hashlib.sha256(sql.encode()).hexdigest(), RID: key}).encode()
 
 
 def std_cache_files(folder) -> list:
@@ -351,14 +351,14 @@ def _score_new(engine, cfg, linker):
     cross = linker.inference.predict_between(sdf_new, sdf_old, threshold_match_probability=floor)
     within = linker.inference.predict_within(sdf_new, threshold_match_probability=floor)
     # Splink scores on the records' keys (RID); the rest of the run works on their ids.
-    # predict_between names the left input's keys _l; tell them apart by membership (the
-    # new records' keys follow every published key), not by that convention
-    first_new = engine.scalar(f"SELECT min({RID}) FROM __incr_std_new")
+    # predict_between names the left input's keys _l; tell them apart by membership, not
+    # by that convention
     engine.create("__incr_cross", f"""
         SELECT n.unique_id AS new_id, o.unique_id AS old_id, x.match_probability AS p, x.match_weight AS w
-        FROM (SELECT CASE WHEN {RID}_l >= {first_new} THEN {RID}_l ELSE {RID}_r END AS new_key,
-                     CASE WHEN {RID}_l >= {first_new} THEN {RID}_r ELSE {RID}_l END AS old_key,
-                     match_probability, match_weight FROM {engine.to_sql_name(cross)}) x
+        FROM (SELECT CASE WHEN m.{RID} IS NOT NULL THEN x.{RID}_l ELSE x.{RID}_r END AS new_key,
+                     CASE WHEN m.{RID} IS NOT NULL THEN x.{RID}_r ELSE x.{RID}_l END AS old_key,
+                     x.match_probability, x.match_weight
+              FROM {engine.to_sql_name(cross)} x LEFT JOIN __incr_std_new m ON m.{RID} = x.{RID}_l) x
         JOIN __incr_std_new n ON n.{RID} = x.new_key JOIN __incr_std_old o ON o.{RID} = x.old_key""")
     engine.create("__incr_within_keys", f"SELECT {RID}_l, {RID}_r, match_probability FROM {engine.to_sql_name(within)}")
     engine.create("__incr_within", f"""

@@ -13,7 +13,10 @@ NICKNAME_TABLE = "__dedup_nicknames"
 # Each standardised record's integer key, Splink's unique id: the pairs, the
 # predictions and the clusters join on it (a string id cost 4 times the CPU per
 # join), and ``unique_id`` (the input's id) is read only where a record's id is
-# written out. Distinct within a table Splink reads (``create_standardised``).
+# written out. A hash of the id, so that, as with the ids themselves, the records
+# Splink samples for training and which record of a pair is "l" do not depend on
+# the order of the file's rows; distinct within a table Splink reads
+# (``create_standardised``).
 RID = "__dedup_rid"
 
 
@@ -127,12 +130,21 @@ def create_lookup_tables(engine: Engine, cfg: DedupConfig) -> None:
 
 
 def create_standardised(engine: Engine, cfg: DedupConfig, input_table: str, name: str, *,
-                        rids_after: int = 0) -> None:
+                        keyed_apart_from: str | None = None) -> None:
     """Create table ``name``: ``input_table`` standardised (the lookup tables it joins first),
-    each record with a distinct ``RID`` greater than ``rids_after`` (records standardised
-    apart and scored together are numbered apart)."""
+    each record with a distinct ``RID``, distinct too from those of ``keyed_apart_from``
+    (records standardised apart and scored together)."""
     create_lookup_tables(engine, cfg)
-    engine.create_keyed(name, standardise_sql(engine, cfg, input_table), RID, after=rids_after)
+    engine.create(name, f"SELECT *, {engine.key62('unique_id')} AS {RID} "
+                        f"FROM ({standardise_sql(engine, cfg, input_table)}) __std")
+    tables = [name] if keyed_apart_from is None else [keyed_apart_from, name]
+    keys = " UNION ALL ".join(f"SELECT {RID} FROM {t}" for t in tables)
+    n, distinct = engine.row(f"SELECT count(*), count(DISTINCT {RID}) FROM ({keys}) k")
+    if n != distinct:
+        # two ids with one hash (1M ids: about 1 chance in 10 million; or a file made to
+        # collide): numbered instead, after every other key
+        before = 0 if keyed_apart_from is None else int(engine.scalar(f"SELECT max({RID}) FROM {keyed_apart_from}"))
+        engine.renumber(name, RID, after=before)
 
 
 def standardise_sql(engine: Engine, cfg: DedupConfig, input_table: str) -> str:
