@@ -57,11 +57,14 @@ def rule_keys(rule: Any) -> tuple[tuple[str, ...], tuple[str, ...]] | None:
     return tuple(left), tuple(right)
 
 
-def blocked_pairs_sql(cfg: DedupConfig, keyed_table: str) -> str:
+def blocked_pairs_sql(cfg: DedupConfig, keyed_table: str, new_keyed: str | None = None) -> str:
     """The pairs ``blocking_rules`` generate, as Splink's blocked-pairs table
     (``match_key``, ``join_key_l`` < ``join_key_r``, the records' ``RID``;
     ``match_key`` the first rule that generates the pair), for
     ``register_blocked_pairs_for_predict``; over ``keyed_table`` (``blocking_keys_sql``).
+    With ``new_keyed`` (the same, of other records), only the pairs with at least
+    one record of ``new_keyed``, over both tables: an incremental run's batch
+    against itself and against the published records (``keyed_table``).
 
     The same pairs Splink finds, found with a fraction of the work: Splink joins
     once per rule on the rule's columns and drops the pairs an earlier rule found
@@ -72,6 +75,10 @@ def blocked_pairs_sql(cfg: DedupConfig, keyed_table: str) -> str:
     (``l.first_name = r.last_name``) holds, as in Splink, with ``l`` the record
     of the lower id.
     """
+    # (l, r) table pairs to join: every record with every other, or the new records
+    # with each other and with the others, either side
+    sides = [(keyed_table, keyed_table)] if new_keyed is None else \
+        [(new_keyed, new_keyed), (new_keyed, keyed_table), (keyed_table, new_keyed)]
     joins = []
     for i, (rule, keys) in enumerate(zip(cfg.blocking_rules, _keys(cfg))):
         if keys is None:  # as written, on the standardised columns
@@ -80,8 +87,9 @@ def blocked_pairs_sql(cfg: DedupConfig, keyed_table: str) -> str:
             on = f"l.__dedup_k{i} = r.__dedup_k{i}"
         else:
             on = f"l.__dedup_k{i}_l = r.__dedup_k{i}_r"
-        joins.append(f"SELECT {i} AS k, least(l.{RID}, r.{RID}) AS a, greatest(l.{RID}, r.{RID}) AS b "
-                     f"FROM {keyed_table} l JOIN {keyed_table} r ON {on} WHERE l.{RID} < r.{RID}")
+        for left, right in sides:
+            joins.append(f"SELECT {i} AS k, least(l.{RID}, r.{RID}) AS a, greatest(l.{RID}, r.{RID}) AS b "
+                         f"FROM {left} l JOIN {right} r ON {on} WHERE l.{RID} < r.{RID}")
     return (f"SELECT CAST(min(k) AS STRING) AS match_key, a AS join_key_l, b AS join_key_r "
             f"FROM ({' UNION ALL '.join(joins)}) u GROUP BY a, b")
 

@@ -4,8 +4,9 @@ Like FindMatches' ``FindIncrementalMatches``. Inputs are two tables in the
 engine: the new records (raw input columns, strings) and the published matches
 (the same columns plus ``match_id`` and ``match_confidence``). Splink scores
 
-- new against published records (``linker.inference.predict_between``) and
-- new against new records (``linker.inference.predict_within``),
+- new against published records and
+- new against new records (the candidate pairs of a full run's blocking that
+  hold a new record, ``glue_jobs.blocking.blocked_pairs_sql``),
 
 with the saved model (or one trained on published + new records). Then:
 
@@ -332,11 +333,18 @@ def _paths_sql(files: list) -> str:
 def _score_new(engine, cfg, linker):
     """Score new-published and new-new pairs; cluster new records among themselves.
 
-    Creates __incr_cross (new_id, old_id, p), __incr_within and __incr_comp;
-    returns Splink's new-published predictions (for the report).
+    Creates __incr_cross (new_id, old_id, p, w), __incr_within and __incr_comp;
+    returns Splink's predictions (for the report).
+
+    The candidate pairs are the job's own blocking (``blocked_pairs_sql``, as a full
+    run finds them), restricted to pairs with a new record, scored by the linker over
+    published + new records; Splink's ``predict_between`` and ``predict_within``
+    found the same pairs with its own joins in twice the time (1M published).
     """
     from splink.clustering import cluster_pairwise_predictions_at_threshold
 
+    from glue_jobs.blocking import blocked_pairs_sql, blocking_keys_sql
+    from glue_jobs.model import register_blocked_pairs
     from glue_jobs.standardise import RID
 
     api = engine.splink_api()
@@ -345,31 +353,34 @@ def _score_new(engine, cfg, linker):
                       for lvl in c["comparison_levels"] if lvl.get("tf_adjustment_column")})
     for col in tf_cols:
         linker.table_management.compute_tf_table(col)
-    sdf_new, sdf_old = api.register("__incr_std_new"), api.register("__incr_std_old")
+    engine.create("__incr_keys_new", blocking_keys_sql(engine, cfg, "__incr_std_new"))
+    engine.create("__incr_keys_old", blocking_keys_sql(engine, cfg, "__incr_std_old"))
+    engine.create("__incr_blocked", blocked_pairs_sql(cfg, "__incr_keys_old", new_keyed="__incr_keys_new"))
+    register_blocked_pairs(linker, api.register("__incr_blocked"))
     threshold = cfg.threshold_match_probability
-    floor = min(PAIR_FLOOR, threshold)
-    cross = linker.inference.predict_between(sdf_new, sdf_old, threshold_match_probability=floor)
-    within = linker.inference.predict_within(sdf_new, threshold_match_probability=floor)
-    # Splink scores on the records' keys (RID); the rest of the run works on their ids.
-    # predict_between names the left input's keys _l; tell them apart by membership, not
-    # by that convention
+    pred = linker.inference.predict(threshold_match_probability=min(PAIR_FLOOR, threshold))
+    # Splink scores on the records' keys (RID); the rest of the run works on their ids
+    engine.create("__incr_scored", f"""
+        SELECT x.{RID}_l, x.{RID}_r, x.match_probability, x.match_weight,
+               nl.unique_id AS new_l, nr.unique_id AS new_r
+        FROM {engine.to_sql_name(pred)} x LEFT JOIN __incr_std_new nl ON nl.{RID} = x.{RID}_l
+        LEFT JOIN __incr_std_new nr ON nr.{RID} = x.{RID}_r""")
     engine.create("__incr_cross", f"""
-        SELECT n.unique_id AS new_id, o.unique_id AS old_id, x.match_probability AS p, x.match_weight AS w
-        FROM (SELECT CASE WHEN m.{RID} IS NOT NULL THEN x.{RID}_l ELSE x.{RID}_r END AS new_key,
-                     CASE WHEN m.{RID} IS NOT NULL THEN x.{RID}_r ELSE x.{RID}_l END AS old_key,
-                     x.match_probability, x.match_weight
-              FROM {engine.to_sql_name(cross)} x LEFT JOIN __incr_std_new m ON m.{RID} = x.{RID}_l) x
-        JOIN __incr_std_new n ON n.{RID} = x.new_key JOIN __incr_std_old o ON o.{RID} = x.old_key""")
-    engine.create("__incr_within_keys", f"SELECT {RID}_l, {RID}_r, match_probability FROM {engine.to_sql_name(within)}")
-    engine.create("__incr_within", f"""
-        SELECT l.unique_id AS unique_id_l, r.unique_id AS unique_id_r, w.match_probability
-        FROM __incr_within_keys w JOIN __incr_std_new l ON l.{RID} = w.{RID}_l
-        JOIN __incr_std_new r ON r.{RID} = w.{RID}_r""")
+        SELECT coalesce(x.new_l, x.new_r) AS new_id, o.unique_id AS old_id, x.match_probability AS p,
+               x.match_weight AS w
+        FROM __incr_scored x JOIN __incr_std_old o
+          ON o.{RID} = CASE WHEN x.new_l IS NULL THEN x.{RID}_l ELSE x.{RID}_r END
+        WHERE x.new_l IS NULL OR x.new_r IS NULL""")
+    engine.create("__incr_within_keys", f"""SELECT {RID}_l, {RID}_r, match_probability FROM __incr_scored
+        WHERE new_l IS NOT NULL AND new_r IS NOT NULL""")
+    engine.create("__incr_within", """SELECT new_l AS unique_id_l, new_r AS unique_id_r, match_probability
+        FROM __incr_scored WHERE new_l IS NOT NULL AND new_r IS NOT NULL""")
     comps = cluster_pairwise_predictions_at_threshold(
-        sdf_new, api.register("__incr_within_keys"), api, RID, threshold_match_probability=threshold)
+        api.register("__incr_std_new"), api.register("__incr_within_keys"), api, RID,
+        threshold_match_probability=threshold)
     engine.create("__incr_comp", f"SELECT n.unique_id, c.cluster_id FROM {engine.to_sql_name(comps)} c "
                                  f"JOIN __incr_std_new n ON n.{RID} = c.{RID}")
-    return cross
+    return pred
 
 
 def load_published_local(engine, output, table: str = "published_raw") -> str | None:

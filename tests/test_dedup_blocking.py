@@ -237,3 +237,22 @@ def test_an_engine_without_work_meanwhile_creates_on_wait_and_never_when_stopped
     stopped.stop()
     stopped.wait()
     assert engine.made == ["a", "b"]
+
+
+@pytest.mark.parametrize("data", ["cases", "third generator"])
+def test_an_incremental_batchs_pairs_are_the_full_blockings_pairs_that_hold_a_new_record(data):
+    """``blocked_pairs_sql(..., new_keyed=...)``: the batch against itself and against
+    the published records gives every pair (and its first rule) that blocking all the
+    records together gives with at least one new record, and no other."""
+    cfg = load_config(TPCDS)
+    engine = _std_engine(_frame(data), cfg)
+    engine.create("keyed", blocking_keys_sql(engine, cfg, STD_TABLE))
+    engine.create("everything", blocked_pairs_sql(cfg, "keyed"))
+    # a tenth of the records are the batch (by a hash of the key: in no order the rules know)
+    engine.create("keyed_new", "SELECT * FROM keyed WHERE hash(__dedup_rid) % 10 = 0")
+    engine.create("keyed_old", "SELECT * FROM keyed WHERE hash(__dedup_rid) % 10 <> 0")
+    want = set(engine.rows("SELECT * FROM everything WHERE join_key_l IN (SELECT __dedup_rid FROM keyed_new) "
+                           "OR join_key_r IN (SELECT __dedup_rid FROM keyed_new)"))
+    got = set(engine.rows(blocked_pairs_sql(cfg, "keyed_old", new_keyed="keyed_new")))
+    assert len(want) > 20 and {k for k, _, _ in want} != {"0"}
+    assert got == want
