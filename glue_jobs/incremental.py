@@ -371,12 +371,12 @@ def _score_new(engine, cfg, linker):
         FROM __incr_scored x JOIN __incr_std_old o
           ON o.{RID} = CASE WHEN x.new_l IS NULL THEN x.{RID}_l ELSE x.{RID}_r END
         WHERE x.new_l IS NULL OR x.new_r IS NULL""")
-    engine.create("__incr_within_keys", f"""SELECT {RID}_l, {RID}_r, match_probability FROM __incr_scored
-        WHERE new_l IS NOT NULL AND new_r IS NOT NULL""")
-    engine.create("__incr_within", """SELECT new_l AS unique_id_l, new_r AS unique_id_r, match_probability
+    # the new-new pairs by key (for the clustering) and by id (for the rest)
+    engine.create("__incr_within", f"""
+        SELECT {RID}_l, {RID}_r, new_l AS unique_id_l, new_r AS unique_id_r, match_probability
         FROM __incr_scored WHERE new_l IS NOT NULL AND new_r IS NOT NULL""")
     comps = cluster_pairwise_predictions_at_threshold(
-        api.register("__incr_std_new"), api.register("__incr_within_keys"), api, RID,
+        api.register("__incr_std_new"), api.register("__incr_within"), api, RID,
         threshold_match_probability=threshold)
     engine.create("__incr_comp", f"SELECT n.unique_id, c.cluster_id FROM {engine.to_sql_name(comps)} c "
                                  f"JOIN __incr_std_new n ON n.{RID} = c.{RID}")

@@ -454,5 +454,4 @@ def rule_clusters(engine: Engine, cfg: DedupConfig, std_table: str) -> str:
     api = engine.splink_api()
     clusters = cluster_pairwise_predictions_at_threshold(
         api.register(NODES_TABLE), api.register(RULE_PAIRS_TABLE), db_api=api, node_id_column_name=RID)
-    _create_cluster_table(engine, engine.to_sql_name(clusters), std_table)
-    return CLUSTER_TABLE
+    return _create_cluster_table(engine, engine.to_sql_name(clusters), std_table)

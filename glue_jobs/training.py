@@ -7,6 +7,7 @@ columns (the training ignores them) and handed back with them.
 """
 from __future__ import annotations
 
+import functools
 import logging
 import time
 from typing import Any
@@ -107,26 +108,24 @@ def _set_exact_match_u(engine: Engine, settings: dict, std_table: str, equal_pai
     u (~1e-3) that makes an exact e-mail match almost worthless. Counting values
     is cheap and exact.
     """
-    cache: dict[str, float] = {}
+    @functools.cache
+    def exact_u(sql_condition: str) -> float | None:
+        if sql_condition == SWAPPED_EXACT:
+            same, total = (float(v or 0) for v in engine.row(swapped_names_u_sql(std_table)))
+        elif m := EXACT_LEVEL.match(sql_condition):
+            pairs, total = equal_pairs((m.group(1),))
+            same = 2 * pairs  # ordered pairs
+        else:
+            return None
+        ordered = total * (total - 1)
+        return max(same, 1.0) / ordered if ordered > 0 else 0.5
+
     for comp in settings["comparisons"]:
         for lvl in comp["comparison_levels"]:
-            m = EXACT_LEVEL.match(lvl["sql_condition"])
-            if lvl["sql_condition"] == SWAPPED_EXACT:
-                col = SWAPPED_EXACT
-            elif m:
-                col = m.group(1)
-            else:
-                continue
-            if col not in cache:
-                if col == SWAPPED_EXACT:
-                    same, total = (float(v or 0) for v in engine.row(swapped_names_u_sql(std_table)))
-                else:
-                    pairs, total = equal_pairs((col,))
-                    same = 2 * pairs  # ordered pairs
-                ordered = total * (total - 1)
-                cache[col] = max(same, 1.0) / ordered if ordered > 0 else 0.5
-            lvl["u_probability"] = min(cache[col], 0.5)
-            lvl["fix_u_probability"] = True
+            u = exact_u(lvl["sql_condition"])
+            if u is not None:
+                lvl["u_probability"] = min(u, 0.5)
+                lvl["fix_u_probability"] = True
 
 
 # No single disagreeing field is a veto: at least 1 in 100 true duplicates is
