@@ -48,6 +48,11 @@ GENERATED = {
     "gen_100k_holdout4": ("dev", 93_500, 594_100), "gen_1m_holdout4": ("dev", 935_000, 594_000),
     "indep_100k_holdout4": ("indep", 90_000, 6_104), "indep_1m_holdout4": ("indep", 900_000, 61_004),
     "third_100k_holdout4": ("third", 90_000, 9_909), "third_1m_holdout4": ("third", 900_000, 99_009),
+    # held out, new seeds of all three generators for the model whose rare name levels' u are
+    # sampled from the pairs sharing a name (2026-11-30, sixth session)
+    "gen_100k_holdout5": ("dev", 93_500, 695_100), "gen_1m_holdout5": ("dev", 935_000, 695_000),
+    "indep_100k_holdout5": ("indep", 90_000, 7_105), "indep_1m_holdout5": ("indep", 900_000, 71_005),
+    "third_100k_holdout5": ("third", 90_000, 10_110), "third_1m_holdout5": ("third", 900_000, 110_010),
 }
 # Development sets: the job was scored against their truth while it changed
 # (and benchmarks/misses.py shows their wrong pairs). Held-out sets: generated,
@@ -57,7 +62,9 @@ HELD_OUT = {"gen_100k_holdout", "gen_1m_holdout", "gen_100k_holdout2", "gen_1m_h
             "gen_100k_holdout3", "gen_1m_holdout3", "indep_100k_holdout3", "indep_1m_holdout3",
             "third_100k_holdout3", "third_1m_holdout3",
             "gen_100k_holdout4", "gen_1m_holdout4", "indep_100k_holdout4", "indep_1m_holdout4",
-            "third_100k_holdout4", "third_1m_holdout4"}
+            "third_100k_holdout4", "third_1m_holdout4",
+            "gen_100k_holdout5", "gen_1m_holdout5", "indep_100k_holdout5", "indep_1m_holdout5",
+            "third_100k_holdout5", "third_1m_holdout5"}
 DEVELOPMENT = [name for name in GENERATED if name not in HELD_OUT]
 # bumped whenever a generator's output changes, so a stale cached CSV is never scored
 VERSION = {"dev": 3, "indep": 2, "third": 1}

@@ -50,6 +50,7 @@ CORE_MODULE_FILES = [
     "glue_jobs/name_variants.py",
     "glue_jobs/model.py",
     "glue_jobs/training.py",
+    "glue_jobs/u_estimate.py",
     "glue_jobs/blocking.py",
     "glue_jobs/pipeline.py",
     "glue_jobs/confidence.py",

@@ -56,6 +56,11 @@ class Engine:
         """A non-negative 62-bit integer hash of ``expr``'s value (a record's key from its id)."""
         raise NotImplementedError
 
+    def uniform(self, exprs: list[str]) -> str:
+        """A hash of the values of ``exprs`` together as a number in [0, 1), evenly spread
+        (samples kept by a threshold on it)."""
+        raise NotImplementedError
+
     def renumber(self, name: str, column: str, after: int = 0) -> None:
         """Replace ``column`` of table ``name`` by a distinct integer per row, each greater
         than ``after``, in no particular order (the same on every read)."""
@@ -209,6 +214,9 @@ class DuckDBEngine(Engine):
     def key62(self, expr: str) -> str:
         return f"CAST(hash({expr}) >> 2 AS BIGINT)"
 
+    def uniform(self, exprs: list[str]) -> str:
+        return f"(CAST(hash({', '.join(exprs)}) AS DOUBLE) / 18446744073709551616.0)"  # an unsigned 64-bit hash
+
     def renumber(self, name: str, column: str, after: int = 0) -> None:
         # a column whose default is a sequence, numbered in the table's row order (a
         # row_number() in a SELECT would copy the table on one thread)
@@ -305,6 +313,9 @@ class SparkEngine(Engine):
 
     def key62(self, expr: str) -> str:
         return f"(xxhash64({expr}) & 4611686018427387903)"
+
+    def uniform(self, exprs: list[str]) -> str:
+        return f"(CAST(xxhash64({', '.join(exprs)}) & 4611686018427387903 AS DOUBLE) / 4611686018427387904.0)"
 
     def renumber(self, name: str, column: str, after: int = 0) -> None:
         # row_number() needs a window with ORDER BY: one partition

@@ -5,8 +5,9 @@ Unsupervised, no labels:
 1. prior: ``probability_two_random_records_match`` estimated from the data with
    deterministic rules (settings ``training.prior_rules``) and an assumed recall
    (``training.prior_recall``), so it shrinks as the file grows;
-2. u probabilities from random pairs (exact-match levels: counted from value
-   frequencies), m probabilities by EM on the settings'
+2. u probabilities from random pairs, the rare name levels' from a sample of the
+   pairs sharing a name (``glue_jobs/u_estimate.py``; exact-match levels: counted
+   from value frequencies), m probabilities by EM on the settings'
    ``training.em_blocking_rules``; term frequencies on names, e-mail user names
    and categories, so a shared common name is weak evidence;
 3. predict on the union of ``blocking_rules`` (the pairs found by the job's own

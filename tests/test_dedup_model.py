@@ -115,6 +115,36 @@ def test_look_alikes_stay_apart(pattern_matches):
     assert len(got) == len(set(lab for _, lab in PATTERNS))  # and no pattern pulled into another
 
 
+
+def test_the_saved_model_is_the_model_that_ran():
+    """Every level of the trained model has its m and u in Splink's saved JSON, so an
+    incremental run on the saved model weighs each pair as the run that trained it.
+    Splink leaves out an m or a u it never saw a pair for (a model loaded from the
+    JSON then takes a default by the level's place in its comparison); the job
+    writes those defaults out (``glue_jobs.training.settle_untrained_levels``)."""
+    from glue_jobs.config import load_config
+    from glue_jobs.engines import DuckDBEngine
+    from glue_jobs.model import load_linker
+    from glue_jobs.pipeline import STD_TABLE, deduplicate
+    from glue_jobs.sample.generate import generate
+    from tests.dedup_fixtures import SETTINGS
+
+    bg, _ = generate(600, dup_rate=0.06, seed=11)
+    engine = DuckDBEngine()
+    engine.con.register("bg_df", bg.astype("string"))
+    engine.con.execute("CREATE TABLE input_raw AS SELECT * FROM bg_df")
+    res = deduplicate(engine, load_config(SETTINGS), "input_raw")
+    model = res.linker.misc.save_model_to_json()
+    missing = [(c["output_column_name"], lvl["label_for_charts"], k) for c in model["comparisons"]
+               for lvl in c["comparison_levels"] if not lvl.get("is_null_level")
+               for k in ("m_probability", "u_probability") if k not in lvl]
+    assert not missing
+    weights = lambda linker: [(cl.label_for_charts, cl.m_probability, cl.u_probability)  # noqa: E731
+                              for cc in linker._settings_obj.comparisons for cl in cc.comparison_levels
+                              if not cl.is_null_level]
+    assert weights(load_linker(engine, STD_TABLE, model)) == weights(res.linker)
+    assert any("default m" in w for w in res.model.warnings)  # and the run says which levels
+
 def test_nickname_table_relates_both_ways():
     from glue_jobs.name_variants import related_names
 

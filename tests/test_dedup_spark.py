@@ -204,3 +204,16 @@ def test_spark_blocked_pairs_equal_duckdbs(spark, cfg):
     engine.create("keyed", blocking_keys_sql(engine, cfg, STD_TABLE))
     got = {pair(r) for r in engine.rows(by_ids.format(blocked_pairs_sql(cfg, "keyed")))}
     assert len(want) > 100 and got == want
+
+
+def test_uniform_hash_is_a_share_in_0_1_on_both_engines(spark):
+    """``Engine.uniform`` keeps about ``share`` of the records below ``share`` on either
+    engine (the u samples, ``glue_jobs.u_estimate``): Spark's xxhash64 is signed, DuckDB's
+    hash unsigned; a wrong range keeps none or all."""
+    duck, sp = DuckDBEngine(), SparkEngine(spark)
+    n = 20_000
+    sql = lambda e: (f"SELECT min(h), max(h), avg(CASE WHEN h < 0.25 THEN 1 ELSE 0 END) FROM "  # noqa: E731
+                     f"(SELECT {e.uniform(['id', '3'])} AS h FROM range({n}) t(id)) x")
+    for lo, hi, quarter in (duck.row(sql(duck)), tuple(sp.row(sql(sp)))):
+        assert 0 <= lo < 0.001 and 0.999 < hi < 1
+        assert float(quarter) == pytest.approx(0.25, abs=0.015)
