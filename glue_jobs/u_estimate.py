@@ -40,7 +40,7 @@ from glue_jobs.standardise import RID
 STRATA: dict[str, tuple[tuple[str, ...], ...]] = {"name": (("last_name",), ("first_name",))}
 RANDOM_PAIRS = 1e6
 STRATUM_PAIRS = 3e5
-R_SAMPLE, S_SAMPLE = "__dedup_u_random", "__dedup_u_stratum"
+R_SAMPLE, R_PAIRS, S_SAMPLE = "__dedup_u_random", "__dedup_u_random_pairs", "__dedup_u_stratum"
 
 
 def _equal(keys: tuple[str, ...]) -> str:
@@ -59,14 +59,26 @@ def sample_sql(engine, table: str, share: float, salt: int) -> str:
     return f"SELECT * FROM {table} WHERE {engine.uniform([RID, str(int(salt))])} < {share!r}"
 
 
-def random_pairs_sql(sample: str, columns: list[str], cases: list[str], gammas: list[str], in_stratum: str) -> str:
+def random_pairs_sql(sample: str, pairs: str, columns: list[str], cases: list[str], gammas: list[str],
+                     in_stratum: str) -> str:
     """Counts of the pairs of ``sample`` by their comparison vector (``cases``: Splink's CASE
-    expressions, naming the columns ``gammas``) and whether they are in the stratum."""
+    expressions, naming the columns ``gammas``) and whether they are in the stratum.
+
+    ``pairs``: the pairs' keys (``pair_keys_sql``). Joining the records onto a table
+    of a million pairs spreads the comparisons over every core; the join of the
+    small sample with itself runs on one (1M records: 1.6 s -> 0.75 s).
+    """
     g = ", ".join(gammas)
     return (f"SELECT {g}, __in_stratum, count(*) AS __n FROM ("
             f"SELECT {', '.join(cases)}, __in_stratum FROM ("
-            f"SELECT {', '.join(columns)}, {in_stratum} AS __in_stratum FROM {sample} l "
-            f"JOIN {sample} r ON l.{RID} < r.{RID}) p) g GROUP BY {g}, __in_stratum")
+            f"SELECT {', '.join(columns)}, {in_stratum} AS __in_stratum FROM {pairs} p "
+            f"JOIN {sample} l ON l.{RID} = p.{RID}_l JOIN {sample} r ON r.{RID} = p.{RID}_r) p) g "
+            f"GROUP BY {g}, __in_stratum")
+
+
+def pair_keys_sql(sample: str) -> str:
+    """Every pair of ``sample`` once, as its two records' keys."""
+    return f"SELECT l.{RID} AS {RID}_l, r.{RID} AS {RID}_r FROM {sample} l JOIN {sample} r ON l.{RID} < r.{RID}"
 
 
 def stratum_pairs_sql(sample: str, columns: list[str], case: str, gamma: str,
@@ -100,7 +112,8 @@ def estimate_u(engine, linker: Any, std_table: str, n_records: int, *,
     k = int(engine.scalar(f"SELECT count(*) FROM {R_SAMPLE}"))
     w_random = ordered_pairs / max(k * (k - 1), 1)
     in_stratum = " OR ".join(f"coalesce({_equal(key)}, false)" for key in stratum_keys) or "false"
-    r_rows = engine.rows(random_pairs_sql(R_SAMPLE, columns(comparisons), cases, gammas, in_stratum))
+    engine.create(R_PAIRS, pair_keys_sql(R_SAMPLE))
+    r_rows = engine.rows(random_pairs_sql(R_SAMPLE, R_PAIRS, columns(comparisons), cases, gammas, in_stratum))
 
     if strata:
         # a share q of the records holds about q^2 of the stratum's pairs, counted in R

@@ -295,7 +295,8 @@ def test_split_held_out_sets_are_never_read_pair_by_pair(monkeypatch):
             "third_1m_holdout3", "gen_100k_holdout4", "gen_1m_holdout4", "indep_100k_holdout4",
             "indep_1m_holdout4", "third_100k_holdout4", "third_1m_holdout4", "gen_100k_holdout5",
             "gen_1m_holdout5", "indep_100k_holdout5", "indep_1m_holdout5", "third_100k_holdout5",
-            "third_1m_holdout5"} == datasets.HELD_OUT
+            "third_1m_holdout5", "gen_100k_holdout6", "gen_1m_holdout6", "indep_100k_holdout6",
+            "indep_1m_holdout6", "third_100k_holdout6", "third_1m_holdout6"} == datasets.HELD_OUT
     for name in datasets.HELD_OUT:
         with pytest.raises(SystemExit, match="held-out"):
             misses.wrong_pairs(name)
