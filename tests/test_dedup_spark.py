@@ -217,3 +217,25 @@ def test_uniform_hash_is_a_share_in_0_1_on_both_engines(spark):
     for lo, hi, quarter in (duck.row(sql(duck)), tuple(sp.row(sql(sp)))):
         assert 0 <= lo < 0.001 and 0.999 < hi < 1
         assert float(quarter) == pytest.approx(0.25, abs=0.015)
+
+
+def test_sampled_u_on_spark_is_near_the_exact_u(spark):
+    """``glue_jobs.u_estimate`` with both samples smaller than the table, on Spark: its SQL
+    (the hash threshold, the key-pair table, the stratum's joins) runs there, and its
+    estimate of the common levels is near the exact u (every pair, here on DuckDB)."""
+    import random
+
+    from tests.test_u_estimate import _ours, _pool_rows, _table, _u
+
+    rows = _pool_rows(random.Random(5), 2000)
+    duck = DuckDBEngine(threads=2)
+    n = _table(duck, rows)
+    exact = _u(_ours(duck, n, random_pairs=1e9, stratum_pairs=1e9))
+    frame = duck.con.execute("SELECT * FROM t").df()
+    spark.createDataFrame(frame).createOrReplaceTempView("t")
+    sp = SparkEngine(spark)
+    sampled = _u(_ours(sp, n, random_pairs=n * (n - 1) / 2 / 20, stratum_pairs=20_000))
+    kept = sp.scalar("SELECT count(*) FROM __dedup_u_random")
+    assert 300 < kept < 600, kept  # about sqrt(1/20) of 2,000
+    for level in (("name", "last"), ("name", "first"), ("name", "else"), ("a", "equal"), ("a", "else")):
+        assert sampled[level] == pytest.approx(exact[level], rel=0.25), (level, sampled[level], exact[level])
