@@ -11,6 +11,8 @@ No Glue imports, and nothing heavy at import time: ``duckdb``, ``splink`` and
 """
 from __future__ import annotations
 
+import atexit
+import weakref
 from typing import Any
 
 # The characters DuckDB's trim() removes: Unicode's space separators (Zs), a no-break
@@ -151,6 +153,7 @@ class _DuckDBBackground(Background):
         self._stopping = False
         self._error: BaseException | None = None
         self._thread = threading.Thread(target=self._run, args=(statements,), name="dedup-meanwhile", daemon=True)
+        _LIVE.add(self)
         self._thread.start()
 
     def _run(self, statements):
@@ -176,6 +179,21 @@ class _DuckDBBackground(Background):
         if self._cursor is not None:
             self._cursor.close()
             self._cursor = None
+        _LIVE.discard(self)
+
+
+# Work still running when the interpreter exits is stopped first: a daemon thread
+# whose query ends during the interpreter's shutdown is ended mid-way through
+# DuckDB's C++ frames, and the process aborts ("FATAL: exception not rethrown",
+# signal 6) after the job has already said what happened (seen once in CI, in
+# the Ctrl-C test).
+_LIVE: weakref.WeakSet = weakref.WeakSet()
+
+
+@atexit.register
+def _stop_live_work() -> None:
+    for work in list(_LIVE):
+        work.stop()
 
 
 class DuckDBEngine(Engine):

@@ -289,3 +289,16 @@ def test_a_killed_runs_staging_is_removed_by_the_next_run(tmp_path):
     dedup.run(good, out, SETTINGS, quiet=True)
     assert not (out / "_staging").exists()
     assert_no_customer_lost(good, out)
+
+
+def test_work_left_running_at_exit_is_stopped_not_aborted():
+    """Background work the job did not stop (an interrupt at the wrong moment) is stopped
+    when the interpreter exits; left to Python's shutdown, a query ending meanwhile
+    aborts the process with signal 6 after the job has already reported its exit."""
+    code = ("import sys\nfrom glue_jobs.engines import DuckDBEngine\n"
+            "DuckDBEngine().run_meanwhile(['CREATE TABLE x AS SELECT count(*) FROM range(50000000)'])\n"
+            "sys.exit(3)\n")
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    for _ in range(3):
+        done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
+        assert (done.returncode, "FATAL" in done.stderr) == (3, False), done.stderr
