@@ -182,6 +182,7 @@ def incremental_deduplicate(engine, cfg, new_table: str, published_table: str, *
     survivors tables of the job (every record, one survivor per match_id).
     """
     import glue_jobs.pipeline as core
+    from glue_jobs.blocking import blocking_keys_sql
     from glue_jobs.columns import generated_names, renamed_view
     from glue_jobs.standardise import create_standardised
     from glue_jobs.validation import check_column_names
@@ -204,29 +205,35 @@ def incremental_deduplicate(engine, cfg, new_table: str, published_table: str, *
         engine.view("__incr_std_old", f"SELECT * FROM {published_std}")
     else:
         create_standardised(engine, icfg, "__incr_pub_in", "__incr_std_old")
-    # Splink scores new and published records together: their keys (RID) differ
-    create_standardised(engine, icfg, "__incr_new_in", "__incr_std_new", keyed_apart_from="__incr_std_old")
-    if engine.columns("__incr_std_old") != engine.columns("__incr_std_new"):  # the cache's fingerprint says no
-        raise RuntimeError(f"the standardised published records have columns {engine.columns('__incr_std_old')}, "
-                           f"the new ones {engine.columns('__incr_std_new')}")
-    engine.view("__incr_std_all", "SELECT * FROM __incr_std_old UNION ALL SELECT * FROM __incr_std_new")
-    engine.view("__incr_pub_ids", f"""SELECT CAST({q} AS STRING) AS unique_id, {MATCH_ID},
-        CAST({CONFIDENCE} AS DOUBLE) AS c_old FROM __incr_pub_in""")
-    timings["standardise"] = time.perf_counter() - t0
+    # the published records' blocking keys, found while the new records are standardised (a
+    # batch under 122,880 records is one DuckDB row group, standardised on one core)
+    keys_old = engine.create_meanwhile([("__incr_keys_old", blocking_keys_sql(engine, cfg, "__incr_std_old"))])
+    try:
+        # Splink scores new and published records together: their keys (RID) differ
+        create_standardised(engine, icfg, "__incr_new_in", "__incr_std_new", keyed_apart_from="__incr_std_old")
+        if engine.columns("__incr_std_old") != engine.columns("__incr_std_new"):  # the cache's fingerprint says no
+            raise RuntimeError(f"the standardised published records have columns {engine.columns('__incr_std_old')}, "
+                               f"the new ones {engine.columns('__incr_std_new')}")
+        engine.view("__incr_std_all", "SELECT * FROM __incr_std_old UNION ALL SELECT * FROM __incr_std_new")
+        engine.view("__incr_pub_ids", f"""SELECT CAST({q} AS STRING) AS unique_id, {MATCH_ID},
+            CAST({CONFIDENCE} AS DOUBLE) AS c_old FROM __incr_pub_in""")
+        timings["standardise"] = time.perf_counter() - t0
 
-    linker, report = linker_for("__incr_std_all", n_old + n_new)
-    t = time.perf_counter()
-    if linker is None:  # nothing to learn from (no pair agrees on a prior rule): no links
-        for name in ("__incr_cross", "__incr_within"):
-            engine.create(name, "SELECT unique_id AS new_id, unique_id AS old_id, CAST(1.0 AS DOUBLE) AS p, "
-                          "CAST(1.0 AS DOUBLE) AS w, "
-                          "unique_id AS unique_id_l, unique_id AS unique_id_r, CAST(1.0 AS DOUBLE) AS "
-                          "match_probability FROM __incr_std_new WHERE 1 = 0")
-        engine.create("__incr_comp", "SELECT unique_id, unique_id AS cluster_id FROM __incr_std_new")
-        cross = None
-    else:
-        cross = _score_new(engine, cfg, linker)
-    timings["predict_cluster"] = time.perf_counter() - t
+        linker, report = linker_for("__incr_std_all", n_old + n_new)
+        t = time.perf_counter()
+        if linker is None:  # nothing to learn from (no pair agrees on a prior rule): no links
+            for name in ("__incr_cross", "__incr_within"):
+                engine.create(name, "SELECT unique_id AS new_id, unique_id AS old_id, CAST(1.0 AS DOUBLE) AS p, "
+                              "CAST(1.0 AS DOUBLE) AS w, "
+                              "unique_id AS unique_id_l, unique_id AS unique_id_r, CAST(1.0 AS DOUBLE) AS "
+                              "match_probability FROM __incr_std_new WHERE 1 = 0")
+            engine.create("__incr_comp", "SELECT unique_id, unique_id AS cluster_id FROM __incr_std_new")
+            cross = None
+        else:
+            cross = _score_new(engine, cfg, linker, keys_old)
+        timings["predict_cluster"] = time.perf_counter() - t
+    finally:
+        keys_old.stop()
 
     t = time.perf_counter()
     threshold = cfg.threshold_match_probability
@@ -330,11 +337,12 @@ def _paths_sql(files: list) -> str:
     return ", ".join("'" + str(p).replace("'", "''") + "'" for p in files)
 
 
-def _score_new(engine, cfg, linker):
+def _score_new(engine, cfg, linker, keys_old):
     """Score new-published and new-new pairs; cluster new records among themselves.
 
     Creates __incr_cross (new_id, old_id, p, w), __incr_within and __incr_comp;
-    returns Splink's predictions (for the report).
+    returns Splink's predictions (for the report). ``keys_old``: the published
+    records' blocking keys (``__incr_keys_old``), being found.
 
     The candidate pairs are the job's own blocking (``blocked_pairs_sql``, as a full
     run finds them), restricted to pairs with a new record, scored by the linker over
@@ -351,14 +359,14 @@ def _score_new(engine, cfg, linker):
     # term frequencies over published + new records (the linker's input), as a full run has them
     tf_cols = sorted({lvl["tf_adjustment_column"] for c in linker.misc.save_model_to_json()["comparisons"]
                       for lvl in c["comparison_levels"] if lvl.get("tf_adjustment_column")})
-    for col in tf_cols:
-        linker.table_management.compute_tf_table(col)
+    tfs = {col: linker.table_management.compute_tf_table(col) for col in tf_cols}
     engine.create("__incr_keys_new", blocking_keys_sql(engine, cfg, "__incr_std_new"))
-    engine.create("__incr_keys_old", blocking_keys_sql(engine, cfg, "__incr_std_old"))
+    keys_old.wait()  # __incr_keys_old, started by incremental_deduplicate
     engine.create("__incr_blocked", blocked_pairs_sql(cfg, "__incr_keys_old", new_keyed="__incr_keys_new"))
-    register_blocked_pairs(linker, api.register("__incr_blocked"))
+    scorer = paired_records_linker(engine, linker, "__incr_std_all", "__incr_blocked", tfs)
+    register_blocked_pairs(scorer, api.register("__incr_blocked"))
     threshold = cfg.threshold_match_probability
-    pred = linker.inference.predict(threshold_match_probability=min(PAIR_FLOOR, threshold))
+    pred = scorer.inference.predict(threshold_match_probability=min(PAIR_FLOOR, threshold))
     # Splink scores on the records' keys (RID); the rest of the run works on their ids
     engine.create("__incr_scored", f"""
         SELECT x.{RID}_l, x.{RID}_r, x.match_probability, x.match_weight,
@@ -381,6 +389,32 @@ def _score_new(engine, cfg, linker):
     engine.create("__incr_comp", f"SELECT n.unique_id, c.cluster_id FROM {engine.to_sql_name(comps)} c "
                                  f"JOIN __incr_std_new n ON n.{RID} = c.{RID}")
     return pred
+
+
+def paired_records_linker(engine, linker, std_all: str, blocked: str, tfs: dict):
+    """A linker of ``linker``'s model over only the records of ``std_all`` in a pair of
+    ``blocked`` (Splink's blocked-pairs table), with the term frequencies ``tfs``
+    (column -> Splink's table) of every record.
+
+    Splink joins every record of its input onto the term frequencies before it scores
+    the pairs. An incremental run's pairs hold a new record each and touch about a
+    quarter of the records (1M published, a 10 % batch: 280,000 of 1.1M), so only
+    those are scored: predict 1.2-1.3 s -> 0.6-0.8 s, and 0.3 s to make this linker.
+    Splink's own pruning (``register_blocked_pairs_for_predict``) copies each side
+    apart and cost as much as it saved. The term frequencies must be of every
+    record: of the paired ones alone, they would weigh common names as rarer. (The
+    job's linkers share one Splink cache, which holds them already; they are
+    registered all the same, so that they never depend on it.)
+    """
+    from glue_jobs.model import load_linker
+    from glue_jobs.standardise import RID
+
+    engine.create("__incr_std_paired", f"""SELECT * FROM {std_all} WHERE {RID} IN (
+        SELECT join_key_l FROM {blocked} UNION SELECT join_key_r FROM {blocked})""")
+    scorer = load_linker(engine, "__incr_std_paired", linker.misc.save_model_to_json())
+    for col, tf in tfs.items():
+        scorer.table_management.register_term_frequency_lookup(tf, col)
+    return scorer
 
 
 def load_published_local(engine, output, table: str = "published_raw") -> str | None:

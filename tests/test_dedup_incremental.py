@@ -282,3 +282,44 @@ def test_published_matches_with_an_empty_match_id_are_refused_and_nothing_change
     assert main([str(parts[1]), "--output", str(out), "--incremental"]) == 2
     assert "1 published record(s) have an empty 'match_id'" in capsys.readouterr().err
     assert tree_digest(out) == before
+
+
+def test_scoring_only_the_paired_records_gives_the_weights_of_scoring_them_among_all(tmp_path):
+    # An incremental run scores its pairs with a linker over the records in a pair only
+    # (paired_records_linker); every weight must be the one a linker over all records gives,
+    # term-frequency adjustments included (of the paired records alone, a common name is rarer)
+    from glue_jobs.blocking import blocked_pairs_sql, blocking_keys_sql
+    from glue_jobs.config import load_config
+    from glue_jobs.dedup import load_csv
+    from glue_jobs.engines import DuckDBEngine
+    from glue_jobs.incremental import paired_records_linker
+    from glue_jobs.model import load_linker, register_blocked_pairs, splink_settings
+    from glue_jobs.model_store import MODEL_FILE, fit_to_settings, read_model_file
+    from glue_jobs.standardise import RID, create_standardised
+
+    run(SAMPLE, tmp_path / "out", SETTINGS, quiet=True)
+    cfg = load_config(SETTINGS)
+    model = fit_to_settings(read_model_file(tmp_path / "out" / "model" / MODEL_FILE), splink_settings(cfg), "test")
+    engine = DuckDBEngine()
+    create_standardised(engine, cfg, load_csv(engine, SAMPLE, cfg), "std")
+    engine.create("keys", blocking_keys_sql(engine, cfg, "std"))
+    engine.create("keys_new", f"SELECT * FROM keys WHERE {RID} % 2 = 0")  # half as "new"
+    engine.create("blocked", blocked_pairs_sql(cfg, "keys", new_keyed="keys_new"))
+    linker = load_linker(engine, "std", model)
+    tfs = {c: linker.table_management.compute_tf_table(c) for c in ("email_user", "full_name", "last_name")}
+
+    def scores(lk) -> dict:
+        register_blocked_pairs(lk, engine.splink_api().register("blocked"))
+        pred = engine.to_sql_name(lk.inference.predict())
+        return {(a, b): round(w, 9) for a, b, w in engine.rows(f"SELECT {RID}_l, {RID}_r, match_weight FROM {pred}")}
+
+    expected = scores(linker)
+    # the job's linkers share one Splink cache, which holds the term frequencies already; the
+    # scorer must use the ones it is given, not count them again over its own records
+    engine.splink_api()._intermediate_table_cache.invalidate_cache()
+    scorer = paired_records_linker(engine, linker, "std", "blocked", tfs)
+    n_paired, n_all = engine.scalar("SELECT count(*) FROM __incr_std_paired"), engine.scalar("SELECT count(*) FROM std")
+    assert 0 < n_paired < n_all * 0.6
+    got = scores(scorer)
+    assert len(expected) > 20
+    assert got == expected
