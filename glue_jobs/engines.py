@@ -257,15 +257,11 @@ class DuckDBEngine(Engine):
         return [d[0] for d in self.con.execute(f"SELECT * FROM {name} LIMIT 0").description]
 
     def create_from_rows(self, name: str, columns: list[str], rows: list[tuple]) -> None:
-        import pandas as pd
-
-        frame = pd.DataFrame(rows, columns=columns, dtype=object)
-        self.con.register("__dedup_rows", frame)
-        try:
-            cols = ", ".join(f"CAST({self.quote(c)} AS VARCHAR) AS {self.quote(c)}" for c in columns)
-            self.con.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT {cols} FROM __dedup_rows")
-        finally:
-            self.con.unregister("__dedup_rows")
+        # each column as one list parameter, unnested side by side: no pandas (whose import,
+        # 0.6 s, a run otherwise never needs) and no pyarrow (which imports pandas)
+        lists = [[None if r[i] is None else str(r[i]) for r in rows] for i in range(len(columns))]
+        cols = ", ".join(f"unnest(CAST(? AS VARCHAR[])) AS {self.quote(c)}" for c in columns)
+        self.con.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT {cols}", lists)
 
     def row(self, sql: str) -> tuple:
         return self.con.execute(sql).fetchall()[0]  # fetch fully: Splink shares the connection

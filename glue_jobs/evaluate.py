@@ -16,8 +16,10 @@ from __future__ import annotations
 import csv
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
+if TYPE_CHECKING:  # imported where used: a run without --labels never loads pandas (0.6 s)
+    import pandas as pd
 
 
 class LabelsError(ValueError):
@@ -63,6 +65,8 @@ def _pairs(sizes: pd.Series) -> int:
 
 def pairwise_scores(predicted: pd.Series, truth: pd.Series) -> PairScores:
     """``predicted`` and ``truth``: cluster labels of the same records (aligned by position)."""
+    import pandas as pd
+
     df = pd.DataFrame({"p": predicted.to_numpy(), "t": truth.to_numpy()})
     if df.isna().any().any():
         raise ValueError("every record needs a predicted and a true cluster")
@@ -76,6 +80,8 @@ def pairwise_scores(predicted: pd.Series, truth: pd.Series) -> PairScores:
 
 def load_labels(path: Path, id_column: str | None = None) -> pd.DataFrame:
     """Read a labels CSV into a frame ``(id, label)`` of strings; refuse what can't be scored."""
+    import pandas as pd
+
     source = str(path)
     if not path.is_file():
         raise LabelsError(f"{source}: labels file not found")
