@@ -74,3 +74,16 @@ def test_a_user_mistake_exits_2_without_a_traceback(tmp_path):
         r = subprocess.run(["sh", str(root / "glue_jobs" / "run_local.sh"), *args], cwd=tmp_path,
                            env=_env(), capture_output=True, text=True, timeout=300)
         assert r.returncode == 2 and hint in r.stderr and "Traceback" not in r.stderr, r.stderr
+
+
+def test_a_run_imports_no_pandas(tmp_path):
+    # pandas costs 0.6 s at the start of every local run and the job needs it only for
+    # --labels; a module that imports it at the top (or through pyarrow) brings that back
+    code = ("import sys; from glue_jobs.dedup import main; "
+            f"rc = main([{str(SAMPLE)!r}, '--output', {str(tmp_path / 'out')!r}]); "
+            "assert rc == 0, rc; "
+            "print('IMPORTED' if 'pandas' in sys.modules else 'CLEAN')")
+    r = subprocess.run([sys.executable, "-c", code], cwd=REPO, env=_env(), capture_output=True, text=True,
+                       timeout=300)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip().endswith("CLEAN"), r.stdout[-300:]
