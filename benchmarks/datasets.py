@@ -11,13 +11,13 @@ from pathlib import Path
 
 import pandas as pd
 
+from glue_jobs.dedup import DEFAULT_INPUT, DEFAULT_SETTINGS
 from glue_jobs.sample.generate import generate
 
 HERE = Path(__file__).resolve().parent
 DATA = HERE / "data"
 REPO = HERE.parent
-SAMPLE = REPO / "glue_jobs" / "sample" / "customers.csv"
-TPCDS_SETTINGS = REPO / "glue_jobs" / "settings" / "tpcds_customer.json"
+SAMPLE, TPCDS_SETTINGS = DEFAULT_INPUT, DEFAULT_SETTINGS  # the job's own sample and settings
 FEBRL_SETTINGS = HERE / "settings" / "febrl.json"
 # name -> (generator, entities, seed). Three generators: "dev" is the development
 # generator (glue_jobs/sample/generate.py), "indep" the independent one
