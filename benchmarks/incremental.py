@@ -7,20 +7,24 @@ batch, the rest the published base. Timed end to end, each a fresh process
 (``python -m glue_jobs.dedup``):
 
 - full: all records, no published state (what a replace run costs);
-- incremental: the batch with ``--incremental`` against ``--output`` where the
-  base was published by a full run first (setup, timed separately).
+- incremental: the batch with ``--incremental`` against a copy of what a full
+  run of the base published (made once first, timed apart as ``base s``).
 
-Both runs are then scored against the truth with the job's own ``--labels``
-code (``glue_jobs.evaluate``), outside the timed runs, and the machine's load (``os.getloadavg``, what ``uptime``
-prints) is printed with each timing: the machine is shared, so the CPU time
-of each process (user + system, ``wait4``) is printed next to the wall time;
-it depends much less on what else runs.
+The machine is shared and its speed drifts by a quarter within minutes (the
+same full run: 13.9 s at one moment, 18.3 s at another), so the two runs are
+timed in pairs, one straight after the other, ``--repeat`` pairs; the ratio
+printed is the median of the pairs' ratios (``incr/full``), next to the best
+time of each. The CPU time of each process (user + system, ``wait4``) and the
+machine's load (``os.getloadavg``) are printed too. Both runs are then scored
+against the truth with the job's own ``--labels`` code (``glue_jobs.evaluate``),
+outside the timed runs.
 """
 from __future__ import annotations
 
 import argparse
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -76,39 +80,43 @@ def main(argv=None) -> list[dict]:
     ap = argparse.ArgumentParser()
     ap.add_argument("--sizes", default="100k,1m")
     ap.add_argument("--batch", type=float, default=0.1)
-    ap.add_argument("--repeat", type=int, default=1, help="runs per size; the best is reported")
+    ap.add_argument("--repeat", type=int, default=3, help="(full, incremental) pairs per size")
     a = ap.parse_args(argv)
     print(f"{'size':<6}{'records':>9}{'batch':>8}{'full s':>8}{'incr s':>8}{'incr/full':>10}"
           f"{'full cpu':>9}{'incr cpu':>9}{'cpu ratio':>10}"
-          f"{'base s':>8}{'F1 full':>9}{'F1 incr':>9}  load 1/5/15 min (before full | before incr)")
+          f"{'base s':>8}{'F1 full':>9}{'F1 incr':>9}  pair ratios (wall); load 1/5/15 min before each pair")
     rows = []
     for size in a.sizes.split(","):
         path, base, batch, truth = split(f"gen_{size}", a.batch)
         n_all = sum(1 for _ in path.open("rb")) - 1
         n_batch = sum(1 for _ in batch.open("rb")) - 1
-        fulls, incrs, bases, loads = [], [], [], []
-        for _ in range(a.repeat):
-            with tempfile.TemporaryDirectory() as tmp:
-                full_out, incr_out = Path(tmp) / "full", Path(tmp) / "incr"
-                load_full = _load()
+        fulls, incrs, loads = [], [], []
+        with tempfile.TemporaryDirectory() as tmp:
+            published = Path(tmp) / "published"
+            base_s = _run([str(base), "--output", str(published)])[0]
+            for i in range(a.repeat):
+                full_out, incr_out = Path(tmp) / f"full{i}", Path(tmp) / f"incr{i}"
+                shutil.copytree(published, incr_out)  # a copy: each incremental run adds to the same base
+                loads.append(_load())
                 fulls.append(_run([str(path), "--output", str(full_out)]))
-                f1_full = _f1(full_out, truth)
-                shutil.rmtree(full_out)
-                bases.append(_run([str(base), "--output", str(incr_out)]))
-                load_incr = _load()
                 incrs.append(_run([str(batch), "--output", str(incr_out), "--incremental"]))
-                f1_incr = _f1(incr_out, truth)
-                loads.append(f"{load_full} | {load_incr}")
+                if i == 0:
+                    f1_full, f1_incr = _f1(full_out, truth), _f1(incr_out, truth)
+                shutil.rmtree(full_out)
+                shutil.rmtree(incr_out)
+        ratios = [i[0] / f[0] for f, i in zip(fulls, incrs)]
+        cpu_ratios = [i[1] / f[1] for f, i in zip(fulls, incrs)]
         (full, full_cpu), (incr, incr_cpu) = min(fulls), min(incrs)
-        base_s = min(bases)[0]
+        ratio, cpu_ratio = statistics.median(ratios), statistics.median(cpu_ratios)
         row = {"size": size, "records": n_all, "batch": n_batch, "full_s": full, "incremental_s": incr,
-               "ratio": incr / full, "full_cpu_s": full_cpu, "incremental_cpu_s": incr_cpu,
-               "cpu_ratio": incr_cpu / full_cpu, "base_s": base_s, "f1_full": f1_full,
+               "ratio": ratio, "pair_ratios": ratios, "full_cpu_s": full_cpu, "incremental_cpu_s": incr_cpu,
+               "cpu_ratio": cpu_ratio, "base_s": base_s, "f1_full": f1_full,
                "f1_incremental": f1_incr, "load": loads}
         rows.append(row)
-        print(f"{size:<6}{n_all:>9}{n_batch:>8}{full:>8.1f}{incr:>8.1f}{incr / full:>10.2f}"
-              f"{full_cpu:>9.1f}{incr_cpu:>9.1f}{incr_cpu / full_cpu:>10.2f}{base_s:>8.1f}"
-              f"{f1_full:>9.4f}{f1_incr:>9.4f}  {'; '.join(loads)}", flush=True)
+        print(f"{size:<6}{n_all:>9}{n_batch:>8}{full:>8.1f}{incr:>8.1f}{ratio:>10.2f}"
+              f"{full_cpu:>9.1f}{incr_cpu:>9.1f}{cpu_ratio:>10.2f}{base_s:>8.1f}"
+              f"{f1_full:>9.4f}{f1_incr:>9.4f}  {' '.join(f'{r:.2f}' for r in ratios)}; {'; '.join(loads)}",
+              flush=True)
     return rows
 
 
