@@ -268,8 +268,8 @@ def incremental_deduplicate(engine, cfg, new_table: str, published_table: str, *
         UNION ALL
         SELECT {qcols('n')}, c.{MATCH_ID}, c.{CONFIDENCE}
         FROM (SELECT {plain} FROM __incr_new_in) n JOIN __incr_conf c ON CAST(n.{q} AS STRING) = c.unique_id""")
-    core.survivors_and_output_views(engine, icfg, internal, MATCHES_INTERNAL, SURVIVORS_INTERNAL)
-    n_clusters = int(engine.scalar(f"SELECT count(*) FROM {core.SURVIVORS_TABLE}"))
+    n_losers = core.survivors_and_output_views(engine, icfg, internal, MATCHES_INTERNAL, SURVIVORS_INTERNAL)
+    n_clusters = n_old + n_new - n_losers
     joined, new_clusters = engine.rows(
         "SELECT sum(CASE WHEN joined THEN 1 ELSE 0 END), count(DISTINCT CASE WHEN NOT joined "
         "THEN match_id END) FROM __incr_assign")[0]

@@ -105,9 +105,9 @@ def deduplicate(engine: Engine, cfg: DedupConfig, input_table: str, *, source: s
     engine.view(MATCHES_INTERNAL, f"""
         SELECT {qcols}, c.{MATCH_ID} AS {INTERNAL_MATCH_ID}, c.{CONFIDENCE} AS {INTERNAL_CONFIDENCE}
         FROM {INPUT_TABLE} i JOIN {CONFIDENCE_TABLE} c ON CAST(i.{qid} AS STRING) = c.unique_id""")
-    survivors_and_output_views(engine, icfg, internal, MATCHES_INTERNAL, SURVIVORS_INTERNAL)
+    n_losers = survivors_and_output_views(engine, icfg, internal, MATCHES_INTERNAL, SURVIVORS_INTERNAL)
     n_matches = int(engine.scalar(f"SELECT count(*) FROM {MATCHES_INTERNAL}"))
-    n_clusters = int(engine.scalar(f"SELECT count(*) FROM {SURVIVORS_INTERNAL}"))
+    n_clusters = n - n_losers
     if n_matches != n:  # the join must keep every record: never publish a set with customers missing
         raise RuntimeError(f"{source}: {n} records in but {n_matches} with a match_id; nothing written")
     rep.timings["survivors"] = time.perf_counter() - t
@@ -115,7 +115,7 @@ def deduplicate(engine: Engine, cfg: DedupConfig, input_table: str, *, source: s
 
 
 def survivors_and_output_views(engine: Engine, icfg: DedupConfig, internal: dict[str, str],
-                               matches_internal: str, survivors_internal: str) -> None:
+                               matches_internal: str, survivors_internal: str) -> int:
     """View ``survivors_internal`` over ``matches_internal`` (the generated columns of
     ``internal``, ``INTERNAL_MATCH_ID``, ``INTERNAL_CONFIDENCE``; a table or a view), and
     the two output views (``MATCHES_TABLE``, ``SURVIVORS_TABLE``) under the input's own
@@ -123,7 +123,9 @@ def survivors_and_output_views(engine: Engine, icfg: DedupConfig, internal: dict
 
     Only the ids of the records that lose (``losers_sql``) are stored: the wide
     records are read once more when the outputs are written, not copied into a
-    table first (1M records: about 1 s less, the same files).
+    table first (1M records: about 1 s less, the same files). Returns their
+    number: the clusters are the records less the losers (one survivor each),
+    counted without reading the survivors view (0.15 s at 1M).
     """
     icols = list(internal.values())
     losers = f"{survivors_internal}_losers"
@@ -133,6 +135,7 @@ def survivors_and_output_views(engine: Engine, icfg: DedupConfig, internal: dict
     engine.view(MATCHES_TABLE, f"SELECT {back}, {INTERNAL_MATCH_ID} AS {MATCH_ID}, "
                 f"CAST({INTERNAL_CONFIDENCE} AS {CONFIDENCE_TYPE}) AS {CONFIDENCE} FROM {matches_internal}")
     engine.view(SURVIVORS_TABLE, f"SELECT {back} FROM {survivors_internal}")
+    return int(engine.scalar(f"SELECT count(*) FROM {losers}"))
 
 
 def check_records(engine: Engine, cfg: DedupConfig, table: str, source: str) -> int:

@@ -79,6 +79,10 @@ def test_incremental_runs_keep_every_record_and_every_published_match_id(parts, 
     assert s["mode"] == "incremental" and s["records_in"] == len(_ids(b2))
     assert s["published_records_standardised"] == "from the previous run's cache"
     assert s["records_published_before"] == len(_ids(base, b1))
+    # the counts reported are those of the published sets
+    survivors = read_output(out)[1]
+    assert s["clusters"] == len(survivors) == m["match_id"].nunique()
+    assert s["duplicates_removed"] == len(m) - len(survivors) > 0
     assert s["labels"]["precision"] == 1.0 and s["labels"]["recall"] >= 0.95
     truth = pd.read_csv(SAMPLE_TRUTH, dtype=str).set_index(ID)["entity_id"]
     joined = [i for i in _ids(b1, b2) if (truth == truth[i]).sum() > 1
