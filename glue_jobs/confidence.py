@@ -9,9 +9,9 @@ match_id
     can't be an existing ``match_id`` because new ids must not be published ids.
 
 match_confidence (in [0, 1], published with six decimal places, ``pipeline.CONFIDENCE_TYPE``;
-the reference is FindMatches' ``match_confidence_score``, "between 0 and 1, where a higher score means higher similarity", one value per
-match group, AWS Glue developer guide, "Estimating the quality of matches using
-match confidence scores")
+the reference is FindMatches' ``match_confidence_score``, "between 0 and 1, where a
+higher score means higher similarity", one value per match group, AWS Glue developer
+guide, "Estimating the quality of matches using match confidence scores")
     - a record in a cluster of two or more: the cluster's *weakest member link*,
       the lowest over its members of each member's highest Splink
       ``match_probability`` to another member. Every member of a cluster gets

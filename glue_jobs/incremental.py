@@ -356,14 +356,13 @@ def _score_new(engine, cfg, linker, keys_old):
     from glue_jobs.standardise import RID
 
     api = engine.splink_api()
+    model = linker.misc.save_model_to_json()
     # term frequencies over published + new records (the linker's input), as a full run has them
-    tf_cols = sorted({lvl["tf_adjustment_column"] for c in linker.misc.save_model_to_json()["comparisons"]
-                      for lvl in c["comparison_levels"] if lvl.get("tf_adjustment_column")})
-    tfs = {col: linker.table_management.compute_tf_table(col) for col in tf_cols}
+    tfs = {col: linker.table_management.compute_tf_table(col) for col in tf_columns(model)}
     engine.create("__incr_keys_new", blocking_keys_sql(engine, cfg, "__incr_std_new"))
     keys_old.wait()  # __incr_keys_old, started by incremental_deduplicate
     engine.create("__incr_blocked", blocked_pairs_sql(cfg, "__incr_keys_old", new_keyed="__incr_keys_new"))
-    scorer = paired_records_linker(engine, linker, "__incr_std_all", "__incr_blocked", tfs)
+    scorer = paired_records_linker(engine, model, "__incr_std_all", "__incr_blocked", tfs)
     register_blocked_pairs(scorer, api.register("__incr_blocked"))
     threshold = cfg.threshold_match_probability
     pred = scorer.inference.predict(threshold_match_probability=min(PAIR_FLOOR, threshold))
@@ -391,8 +390,14 @@ def _score_new(engine, cfg, linker, keys_old):
     return pred
 
 
-def paired_records_linker(engine, linker, std_all: str, blocked: str, tfs: dict):
-    """A linker of ``linker``'s model over only the records of ``std_all`` in a pair of
+def tf_columns(model: dict) -> list[str]:
+    """The columns a Splink model's levels adjust for term frequency."""
+    return sorted({lvl["tf_adjustment_column"] for c in model["comparisons"]
+                   for lvl in c["comparison_levels"] if lvl.get("tf_adjustment_column")})
+
+
+def paired_records_linker(engine, model: dict, std_all: str, blocked: str, tfs: dict):
+    """A linker of ``model`` (Splink's JSON) over only the records of ``std_all`` in a pair of
     ``blocked`` (Splink's blocked-pairs table), with the term frequencies ``tfs``
     (column -> Splink's table) of every record.
 
@@ -411,7 +416,7 @@ def paired_records_linker(engine, linker, std_all: str, blocked: str, tfs: dict)
 
     engine.create("__incr_std_paired", f"""SELECT * FROM {std_all} WHERE {RID} IN (
         SELECT join_key_l FROM {blocked} UNION SELECT join_key_r FROM {blocked})""")
-    scorer = load_linker(engine, "__incr_std_paired", linker.misc.save_model_to_json())
+    scorer = load_linker(engine, "__incr_std_paired", model)
     for col, tf in tfs.items():
         scorer.table_management.register_term_frequency_lookup(tf, col)
     return scorer

@@ -296,7 +296,7 @@ def test_scoring_only_the_paired_records_gives_the_weights_of_scoring_them_among
     from glue_jobs.config import load_config
     from glue_jobs.dedup import load_csv
     from glue_jobs.engines import DuckDBEngine
-    from glue_jobs.incremental import paired_records_linker
+    from glue_jobs.incremental import paired_records_linker, tf_columns
     from glue_jobs.model import load_linker, register_blocked_pairs, splink_settings
     from glue_jobs.model_store import MODEL_FILE, fit_to_settings, read_model_file
     from glue_jobs.standardise import RID, create_standardised
@@ -310,7 +310,9 @@ def test_scoring_only_the_paired_records_gives_the_weights_of_scoring_them_among
     engine.create("keys_new", f"SELECT * FROM keys WHERE {RID} % 2 = 0")  # half as "new"
     engine.create("blocked", blocked_pairs_sql(cfg, "keys", new_keyed="keys_new"))
     linker = load_linker(engine, "std", model)
-    tfs = {c: linker.table_management.compute_tf_table(c) for c in ("email_user", "full_name", "last_name")}
+    saved = linker.misc.save_model_to_json()
+    assert tf_columns(saved), "the model must adjust some level for term frequency"
+    tfs = {c: linker.table_management.compute_tf_table(c) for c in tf_columns(saved)}
 
     def scores(lk) -> dict:
         register_blocked_pairs(lk, engine.splink_api().register("blocked"))
@@ -321,7 +323,7 @@ def test_scoring_only_the_paired_records_gives_the_weights_of_scoring_them_among
     # the job's linkers share one Splink cache, which holds the term frequencies already; the
     # scorer must use the ones it is given, not count them again over its own records
     engine.splink_api()._intermediate_table_cache.invalidate_cache()
-    scorer = paired_records_linker(engine, linker, "std", "blocked", tfs)
+    scorer = paired_records_linker(engine, saved, "std", "blocked", tfs)
     n_paired, n_all = engine.scalar("SELECT count(*) FROM __incr_std_paired"), engine.scalar("SELECT count(*) FROM std")
     assert 0 < n_paired < n_all * 0.6
     got = scores(scorer)
