@@ -6,18 +6,23 @@ For each generated set: a random 10 % of the records (fixed seed) is the new
 batch, the rest the published base. Timed end to end, each a fresh process
 (``python -m glue_jobs.dedup``):
 
-- full: all records, no published state (what a replace run costs);
+- full: all records, nothing published, in incremental mode (``--incremental``
+  on an empty folder): the full run a team in incremental mode makes, which also
+  keeps the standardised cache that later incremental runs read;
+- replace: all records, a replace run (no ``--incremental``: no cache kept), the
+  cheapest way to publish all records, printed as a second ratio;
 - incremental: the batch with ``--incremental`` against a copy of what a full
-  run of the base published (made once first, timed apart as ``base s``).
+  run of the base in incremental mode published (made once first, timed apart
+  as ``base s``).
 
 The machine is shared and its speed drifts by a quarter within minutes (the
-same full run: 13.9 s at one moment, 18.3 s at another), so the two runs are
-timed in pairs, one straight after the other, ``--repeat`` pairs; the ratio
-printed is the median of the pairs' ratios (``incr/full``), next to the best
-time of each. The CPU time of each process (user + system, ``wait4``) and the
-machine's load (``os.getloadavg``) are printed too. Both runs are then scored
-against the truth with the job's own ``--labels`` code (``glue_jobs.evaluate``),
-outside the timed runs.
+same full run: 13.9 s at one moment, 18.3 s at another), so the three runs are
+timed one straight after the other, ``--repeat`` times; the ratios printed are
+the medians of each repetition's ratios (``incr/full``, ``incr/replace``), next
+to the best time of each. The CPU time of each process (user + system,
+``wait4``) and the machine's load (``os.getloadavg``) are printed too. The full
+and the incremental run are then scored against the truth with the job's own
+``--labels`` code (``glue_jobs.evaluate``), outside the timed runs.
 """
 from __future__ import annotations
 
@@ -82,38 +87,41 @@ def main(argv=None) -> list[dict]:
     ap.add_argument("--batch", type=float, default=0.1)
     ap.add_argument("--repeat", type=int, default=3, help="(full, incremental) pairs per size")
     a = ap.parse_args(argv)
-    print(f"{'size':<6}{'records':>9}{'batch':>8}{'full s':>8}{'incr s':>8}{'incr/full':>10}"
-          f"{'full cpu':>9}{'incr cpu':>9}{'cpu ratio':>10}"
-          f"{'base s':>8}{'F1 full':>9}{'F1 incr':>9}  pair ratios (wall); load 1/5/15 min before each pair")
+    print(f"{'size':<6}{'records':>9}{'batch':>8}{'full s':>8}{'repl s':>8}{'incr s':>8}{'incr/full':>10}"
+          f"{'incr/repl':>10}{'full cpu':>9}{'incr cpu':>9}{'cpu ratio':>10}"
+          f"{'base s':>8}{'F1 full':>9}{'F1 incr':>9}  incr/full of each repetition; load 1/5/15 min before each")
     rows = []
     for size in a.sizes.split(","):
         path, base, batch, truth = split(f"gen_{size}", a.batch)
         n_all = sum(1 for _ in path.open("rb")) - 1
         n_batch = sum(1 for _ in batch.open("rb")) - 1
-        fulls, incrs, loads = [], [], []
+        fulls, replaces, incrs, loads = [], [], [], []
         with tempfile.TemporaryDirectory() as tmp:
             published = Path(tmp) / "published"
-            base_s = _run([str(base), "--output", str(published)])[0]
+            base_s = _run([str(base), "--output", str(published), "--incremental"])[0]
             for i in range(a.repeat):
-                full_out, incr_out = Path(tmp) / f"full{i}", Path(tmp) / f"incr{i}"
+                full_out, repl_out, incr_out = (Path(tmp) / f"{k}{i}" for k in ("full", "replace", "incr"))
                 shutil.copytree(published, incr_out)  # a copy: each incremental run adds to the same base
                 loads.append(_load())
-                fulls.append(_run([str(path), "--output", str(full_out)]))
+                fulls.append(_run([str(path), "--output", str(full_out), "--incremental"]))
                 incrs.append(_run([str(batch), "--output", str(incr_out), "--incremental"]))
+                replaces.append(_run([str(path), "--output", str(repl_out)]))
                 if i == 0:
                     f1_full, f1_incr = _f1(full_out, truth), _f1(incr_out, truth)
-                shutil.rmtree(full_out)
-                shutil.rmtree(incr_out)
+                for out in (full_out, repl_out, incr_out):
+                    shutil.rmtree(out)
         ratios = [i[0] / f[0] for f, i in zip(fulls, incrs)]
+        repl_ratio = statistics.median(i[0] / r[0] for r, i in zip(replaces, incrs))
         cpu_ratios = [i[1] / f[1] for f, i in zip(fulls, incrs)]
-        (full, full_cpu), (incr, incr_cpu) = min(fulls), min(incrs)
+        (full, full_cpu), (incr, incr_cpu), (repl, _) = min(fulls), min(incrs), min(replaces)
         ratio, cpu_ratio = statistics.median(ratios), statistics.median(cpu_ratios)
-        row = {"size": size, "records": n_all, "batch": n_batch, "full_s": full, "incremental_s": incr,
-               "ratio": ratio, "pair_ratios": ratios, "full_cpu_s": full_cpu, "incremental_cpu_s": incr_cpu,
+        row = {"size": size, "records": n_all, "batch": n_batch, "full_s": full, "replace_s": repl,
+               "incremental_s": incr, "ratio": ratio, "ratio_to_replace": repl_ratio, "pair_ratios": ratios,
+               "full_cpu_s": full_cpu, "incremental_cpu_s": incr_cpu,
                "cpu_ratio": cpu_ratio, "base_s": base_s, "f1_full": f1_full,
                "f1_incremental": f1_incr, "load": loads}
         rows.append(row)
-        print(f"{size:<6}{n_all:>9}{n_batch:>8}{full:>8.1f}{incr:>8.1f}{ratio:>10.2f}"
+        print(f"{size:<6}{n_all:>9}{n_batch:>8}{full:>8.1f}{repl:>8.1f}{incr:>8.1f}{ratio:>10.2f}{repl_ratio:>10.2f}"
               f"{full_cpu:>9.1f}{incr_cpu:>9.1f}{cpu_ratio:>10.2f}{base_s:>8.1f}"
               f"{f1_full:>9.4f}{f1_incr:>9.4f}  {' '.join(f'{r:.2f}' for r in ratios)}; {'; '.join(loads)}",
               flush=True)

@@ -300,21 +300,28 @@ def run(input_path: Path, output: Path | str, settings: Path, fmt: str = "csv", 
             saved_path = output / "model" / model_store.MODEL_FILE
             if published and saved_path.is_file():
                 saved = (model_store.read_model_file(saved_path), f"published model {saved_path}")
+        # The standardised cache only serves a later incremental run: incremental mode keeps
+        # it (its first, full, run writes it); a replace run does not spend 2 s of CPU per
+        # million records on it, and a first incremental run after one standardises the
+        # published records again and writes it then.
         saving: list[Background] = []
         try:
             outcome = runner.execute(
                 engine, cfg, table, source=str(input_path), mode=mode, published_table=published,
                 choice=runner.ModelChoice.pick(given=given, published=saved, mode=mode, retrain=retrain),
                 labels=labels, run_id=staging.run_id, published_std=published_std,
-                on_standardised=save_std_cache_meanwhile(engine, staging.path, saving))
+                on_standardised=save_std_cache_meanwhile(engine, staging.path, saving) if incremental else None)
             result, summary = outcome.result, outcome.summary
             files = {model_store.SUMMARY_FILE: (json.dumps(summary, indent=2, default=str) + "\n").encode()}
             if outcome.model_json is not None:
                 files[model_store.MODEL_FILE] = model_store.model_bytes(outcome.model_json)
-            files[STD_CACHE_INFO] = std_cache_info(engine, cfg)
-            read = std_cache_files(output / "model") if getattr(result, "used_std_cache", False) else []
+            std_cache = StdCache()
+            if incremental:
+                files[STD_CACHE_INFO] = std_cache_info(engine, cfg)
+                read = std_cache_files(output / "model") if getattr(result, "used_std_cache", False) else []
+                std_cache = std_cache_plan(result, read, saving)
             written = write_outputs(engine, result, output, name, fmt, cfg, staging.path, model_files=files,
-                                    std_cache=std_cache_plan(result, read, saving))
+                                    std_cache=std_cache)
         finally:
             with signals_ignored():  # a failed run stops writing into the staging folder it removes
                 for work in saving:

@@ -137,22 +137,29 @@ def test_failed_write_removes_its_staging_folder(tmp_path, monkeypatch):
 
 
 def test_a_run_failing_while_its_cache_is_written_stops_writing_and_publishes_nothing(tmp_path, monkeypatch):
-    """A full run writes its standardised cache while the model trains (a cursor in a
-    thread). Training fails: the writing is stopped before the staging folder is
-    removed, the published output is as it was, and no thread is left running."""
+    """A full run in incremental mode writes its standardised cache while the model
+    trains (a cursor in a thread). Training fails: the writing is stopped before the
+    staging folder is removed, nothing is published, and no thread is left running."""
     import threading
 
+    import glue_jobs.dedup as dedup
     import glue_jobs.training as training
 
-    out = tmp_path / "out"
-    run(SAMPLE, out, SETTINGS, quiet=True)
-    before = tree_digest(out)
+    started = []
+    saver = dedup.save_std_cache_meanwhile
+
+    def recording(engine, staging, saving):
+        start = saver(engine, staging, saving)
+        return lambda table: (start(table), started.append(table))
 
     def failing(*a, **k):
         raise RuntimeError("training failed")
 
+    monkeypatch.setattr(dedup, "save_std_cache_meanwhile", recording)
     monkeypatch.setattr(training, "train_linker", failing)
+    out = tmp_path / "out"
     with pytest.raises(RuntimeError, match="training failed"):
-        run(SAMPLE, out, SETTINGS, quiet=True)
-    assert tree_digest(out) == before
+        run(SAMPLE, out, SETTINGS, quiet=True, incremental=True)
+    assert started, "the cache was being written when training failed"
+    assert not out.exists()
     assert not [t for t in threading.enumerate() if t.name == "dedup-meanwhile"]

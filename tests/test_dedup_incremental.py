@@ -14,6 +14,7 @@ import pandas as pd
 import pytest
 
 from glue_jobs.dedup import main, run
+from glue_jobs.incremental import std_cache_files
 from tests.dedup_fixtures import (
     REPO,
     SAMPLE,
@@ -60,9 +61,15 @@ def test_incremental_runs_keep_every_record_and_every_published_match_id(parts, 
     out = tmp_path / "out"
     run(base, out, SETTINGS, quiet=True)
     assert_published_complete(out, _ids(base))
+    # a replace run keeps no standardised cache (only incremental runs read one) ...
+    assert sorted(p.name for p in (out / "model").iterdir()) == ["run_summary.json", "splink_model.json"]
     first = _match_ids(out)
     run(b1, out, SETTINGS, quiet=True, incremental=True)
     assert_published_complete(out, _ids(base, b1))
+    # ... so the first incremental run after it standardises the published records and keeps them all
+    assert _summary(out)["published_records_standardised"] == "again"
+    assert [f.name for f in std_cache_files(out / "model")] == ["standardised.parquet"]
+    _assert_cache_is_the_published_set_standardised(out)
     second = _match_ids(out)
     run(b2, out, SETTINGS, quiet=True, incremental=True, labels_file=SAMPLE_TRUTH)
     m = assert_published_complete(out, _ids(base, b1, b2))
@@ -121,8 +128,9 @@ def test_a_new_record_linking_two_published_clusters_joins_the_stronger_and_is_l
 
 
 def _published(parts, tmp_path) -> Path:
+    """What a first run in incremental mode publishes (nothing was published: a full run)."""
     out = tmp_path / "out"
-    run(parts[0], out, SETTINGS, quiet=True)
+    run(parts[0], out, SETTINGS, quiet=True, incremental=True)
     return out
 
 
@@ -214,11 +222,10 @@ def test_the_standardised_cache_grows_by_one_part_per_incremental_run(parts, tmp
     the parts together are what standardising the published set afresh gives."""
     import duckdb
 
-    from glue_jobs.incremental import std_cache_files
 
     base, b1, b2 = parts
     out = tmp_path / "out"
-    run(base, out, SETTINGS, quiet=True)
+    run(base, out, SETTINGS, quiet=True, incremental=True)
     full_inode = (out / "model" / "standardised.parquet").stat().st_ino
     run(b1, out, SETTINGS, quiet=True, incremental=True)
     run(b2, out, SETTINGS, quiet=True, incremental=True)
@@ -239,7 +246,6 @@ def _assert_cache_is_the_published_set_standardised(out: Path) -> None:
 
     from glue_jobs.config import load_config
     from glue_jobs.engines import DuckDBEngine
-    from glue_jobs.incremental import std_cache_files
     from glue_jobs.standardise import RID, create_standardised
 
     files = std_cache_files(out / "model")
@@ -259,12 +265,11 @@ def test_a_run_that_read_many_cache_parts_writes_the_cache_as_one_file(parts, tm
     """Parts do not pile up: once a run reads ``MAX_STD_CACHE_FILES`` files it writes every
     published record as one file, and the next run reads (and adds to) that one."""
     import glue_jobs.dedup as dedup
-    from glue_jobs.incremental import std_cache_files
 
     monkeypatch.setattr(dedup, "MAX_STD_CACHE_FILES", 2)
     base, b1, b2 = parts
     out = tmp_path / "out"
-    run(base, out, SETTINGS, quiet=True)
+    run(base, out, SETTINGS, quiet=True, incremental=True)
     run(b1, out, SETTINGS, quiet=True, incremental=True)
     assert len(std_cache_files(out / "model")) == 2
     run(b2, out, SETTINGS, quiet=True, incremental=True)

@@ -76,7 +76,7 @@ def test_an_incremental_batch_whose_keys_collide_with_the_published_ones_is_numb
     batch.to_csv(new, index=False)
     clean, colliding = tmp_path / "clean", tmp_path / "colliding"
     for out in (clean, colliding):
-        run(base, out, SETTINGS, quiet=True)
+        run(base, out, SETTINGS, quiet=True, incremental=True)  # incremental mode: keeps the cache
     run(new, clean, SETTINGS, quiet=True, incremental=True)
     # every record's "hash" one of the published keys: the published records' own collide
     # (standardised again: the cache's fingerprint names the key), and the new ones with them
