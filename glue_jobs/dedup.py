@@ -7,8 +7,9 @@ Defaults: the bundled sample ``glue_jobs/sample/customers.csv``, output ``./out/
 Writes ``DIR/deduplicated/<name>.csv`` (one survivor per match_id) and
 ``DIR/matches/<name>.csv`` (every input record with its match_id and
 match_confidence) and ``DIR/model/`` (Splink's model JSON and the run's
-summary). ``--incremental`` adds the file to what DIR already publishes
-(published match_ids never change; ``glue_jobs/incremental.py``). All three are
+summary; in incremental mode also the standardised records, which the next
+incremental run reads). ``--incremental`` adds the file to what DIR already
+publishes (published match_ids never change; ``glue_jobs/incremental.py``). All three are
 written under ``DIR/_staging/<run id>/`` first and moved into place only when
 the run succeeded; the staging folder is removed on every exit (Ctrl-C and
 SIGTERM included). The settings, the input and the output folder are checked
