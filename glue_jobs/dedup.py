@@ -64,6 +64,7 @@ from glue_jobs.validation import (
     SAMPLE_BYTES,
     InputError,
     check_header,
+    csv_buffer_bytes,
     check_input_file,
     check_utf8,
     find_csv_problem,
@@ -122,12 +123,14 @@ def load_csv(engine: DuckDBEngine, path: Path, cfg: DedupConfig, table: str = "i
     source = str(path)
     header = read_header(path, cfg)
     columns = "{" + ", ".join(f"{_literal(c)}: 'VARCHAR'" for c in header) + "}"
+    buffer = csv_buffer_bytes(path.stat().st_size, engine.threads())
     try:
         with duckdb_path(path) as literal_path:
             engine.con.execute(
                 f"CREATE OR REPLACE TABLE {table} AS SELECT * FROM read_csv(?, header = true, auto_detect = false, "
                 f"columns = {columns}, delim = ?, quote = '\"', escape = '\"', strict_mode = true, "
-                f"null_padding = false, max_line_size = {MAX_RECORD_BYTES})", [literal_path, cfg.delimiter])
+                f"null_padding = false, max_line_size = {MAX_RECORD_BYTES}, buffer_size = {buffer})",
+                [literal_path, cfg.delimiter])
     except Exception as e:  # duckdb.InvalidInputException and friends
         import duckdb
 

@@ -210,6 +210,10 @@ class DuckDBEngine(Engine):
     def quote(self, col: str) -> str:
         return '"' + col.replace('"', '""') + '"'
 
+    def threads(self) -> int:
+        """The worker threads DuckDB runs a query on."""
+        return int(self.scalar("SELECT current_setting('threads')"))
+
     def regexp_replace_all(self, expr: str, pattern: str, repl: str) -> str:
         return f"regexp_replace({expr}, '{pattern}', '{repl}', 'g')"
 

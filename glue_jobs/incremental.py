@@ -449,6 +449,11 @@ def load_published_files(engine, files: list, where: str, table: str = "publishe
                           else engine.quote(c) for c in cols)
         engine.create(table, f"SELECT {casts} FROM {table}")
     else:
+        from pathlib import Path
+
+        from glue_jobs.validation import csv_buffer_bytes
+
+        buffer = csv_buffer_bytes(sum(Path(p).stat().st_size for p in files), engine.threads())
         engine.create(table, f"SELECT * FROM read_csv([{lits}], header = true, all_varchar = true, "
-                             "quote = '\"', escape = '\"', union_by_name = true)")
+                             f"quote = '\"', escape = '\"', union_by_name = true, buffer_size = {buffer})")
     return table

@@ -75,3 +75,52 @@ def test_python_reader_loads_what_duckdbs_reader_loads(tmp_path, case):
         path.write_bytes(("\ufeff" + "\n".join([header] + body[:20] + [""] + body[20:]) + "\n").encode())
     duck, python = _both_ways(path)
     assert len(duck) > 30 and python == duck
+
+
+def test_records_split_across_the_readers_buffers_are_read_whole(tmp_path):
+    """DuckDB reads a large CSV in buffers, one thread each (``csv_buffer_bytes``). A
+    quoted field that holds line breaks, delimiters, quotes and text shaped like a whole
+    record, written across each buffer boundary, is read as Python's reader reads it,
+    by the input's reader and by the published matches' (``load_published_files``)."""
+    from glue_jobs.incremental import load_published_files
+    from glue_jobs.validation import csv_buffer_bytes
+
+    with SAMPLE.open(newline="", encoding="utf-8") as f:
+        header, *sample = list(csv.reader(f))
+    cid, email = header.index("c_customer_id"), header.index("c_email_address")
+    size, threads = 16 * 1024 * 1024, 2
+    buffer = csv_buffer_bytes(size, threads)
+    boundaries = [k * buffer for k in range(1, size // buffer + 1)]
+    assert len(boundaries) >= 3
+    line = io.StringIO()
+    w = csv.writer(line, lineterminator="\n")
+
+    def encoded(row: list[str]) -> bytes:
+        line.seek(0)
+        line.truncate()
+        w.writerow(row)
+        return line.getvalue().encode()
+
+    chunks, rows, straddled, i = [encoded(header)], [], 0, 0
+    written = len(chunks[0])
+    while written < size:
+        row = list(sample[i % len(sample)])
+        row[cid] = f"ID{i:09d}"
+        if straddled < len(boundaries) and written > boundaries[straddled] - 300:
+            fake = ",".join(f'"{v}"' for v in sample[0])  # a whole record, quoted, inside one field
+            row[email] = 'a "quoted", split\n' + "\n".join([fake] * 8) + "\nend"
+            straddled += 1
+        rows.append(row)
+        chunks.append(encoded(row))
+        written += len(chunks[-1])
+        i += 1
+    path = tmp_path / "big.csv"
+    path.write_bytes(b"".join(chunks))
+    assert straddled == len(boundaries)
+    cfg = load_config(SETTINGS)
+    engine = DuckDBEngine(threads=threads)
+    load_csv(engine, path, cfg, "t")
+    load_published_files(engine, [path], str(path), "p")
+    expected = sorted(tuple(v or None for v in r) for r in rows)
+    for table in ("t", "p"):
+        assert sorted(engine.rows(f"SELECT * FROM {table}")) == expected, table
