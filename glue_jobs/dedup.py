@@ -126,11 +126,10 @@ def load_csv(engine: DuckDBEngine, path: Path, cfg: DedupConfig, table: str = "i
     buffer = csv_buffer_bytes(path.stat().st_size, engine.threads())
     try:
         with duckdb_path(path) as literal_path:
-            engine.con.execute(
-                f"CREATE OR REPLACE TABLE {table} AS SELECT * FROM read_csv(?, header = true, auto_detect = false, "
-                f"columns = {columns}, delim = ?, quote = '\"', escape = '\"', strict_mode = true, "
-                f"null_padding = false, max_line_size = {MAX_RECORD_BYTES}, buffer_size = {buffer})",
-                [literal_path, cfg.delimiter])
+            engine.create_from_csv(
+                table, f"?, header = true, auto_detect = false, columns = {columns}, delim = ?, quote = '\"', "
+                f"escape = '\"', strict_mode = true, null_padding = false, max_line_size = {MAX_RECORD_BYTES}, "
+                f"buffer_size = {buffer}", [literal_path, cfg.delimiter])
     except Exception as e:  # duckdb.InvalidInputException and friends
         import duckdb
 

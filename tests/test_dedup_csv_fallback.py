@@ -124,3 +124,52 @@ def test_records_split_across_the_readers_buffers_are_read_whole(tmp_path):
     expected = sorted(tuple(v or None for v in r) for r in rows)
     for table in ("t", "p"):
         assert sorted(engine.rows(f"SELECT * FROM {table}")) == expected, table
+
+
+def test_a_file_duckdbs_parallel_reader_gives_up_on_is_read_on_one_thread(tmp_path, monkeypatch):
+    """DuckDB 2.0.1's parallel reader refuses some valid files ("does not support a full
+    read on this file ... parallel = false"), depending on where its buffers end. Here a
+    plain 6 MB file and a buffer one byte over the longest record: both readers read it,
+    on one thread, and give what Python's reader gives."""
+    import duckdb
+
+    import glue_jobs.dedup as dedup
+    import glue_jobs.validation as validation
+    from glue_jobs.incremental import load_published_files
+    from glue_jobs.validation import MAX_RECORD_BYTES
+
+    with SAMPLE.open(newline="", encoding="utf-8") as f:
+        header, *sample = list(csv.reader(f))
+    out = io.StringIO()
+    w = csv.writer(out, lineterminator="\n")
+    w.writerow(header)
+    rows, i = [], 0
+    while out.tell() < 6 * 1024 * 1024:
+        rows.append(list(sample[i % len(sample)]))
+        rows[-1][header.index("c_customer_id")] = f"ID{i:09d}"
+        w.writerow(rows[-1])
+        i += 1
+    path = tmp_path / "plain.csv"
+    path.write_text(out.getvalue(), encoding="utf-8")
+    odd = MAX_RECORD_BYTES + 1
+    engine = DuckDBEngine(threads=2)
+    with pytest.raises(duckdb.NotImplementedException, match="parallel = false"):  # the precondition
+        engine.create("refused", f"SELECT * FROM read_csv('{path}', all_varchar = true, buffer_size = {odd}, "
+                                 f"max_line_size = {MAX_RECORD_BYTES})")
+    monkeypatch.setattr(dedup, "csv_buffer_bytes", lambda size, threads: odd)
+    monkeypatch.setattr(validation, "csv_buffer_bytes", lambda size, threads: odd)
+    load_csv(engine, path, load_config(SETTINGS), "t")
+    load_published_files(engine, [path], str(path), "p")
+    expected = sorted(tuple(v or None for v in r) for r in rows)
+    for table in ("t", "p"):
+        assert sorted(engine.rows(f"SELECT * FROM {table}")) == expected, table
+
+
+def test_csv_buffers_are_whole_mib_over_twice_the_longest_record():
+    from glue_jobs.validation import MAX_RECORD_BYTES, csv_buffer_bytes
+
+    for size in (0, 1, 10**6, 14 * 10**6, 125_073_419, 148_500_875, 10**10):
+        for threads in (1, 2, 8):
+            b = csv_buffer_bytes(size, threads)
+            assert b % (1024 * 1024) == 0 and 2 * MAX_RECORD_BYTES <= b <= 32 * 1024 * 1024
+    assert csv_buffer_bytes(148_500_875, 2) == 32 * 1024 * 1024
