@@ -8,7 +8,7 @@ import pytest
 from glue_jobs.config import SettingsFileError, load_config
 from glue_jobs.dedup import main, run
 from glue_jobs.validation import InputError, check_header
-from tests.dedup_fixtures import SAMPLE, SETTINGS, assert_no_customer_lost, sha256, tree_digest
+from tests.dedup_fixtures import SAMPLE, SETTINGS, assert_no_customer_lost, sha256
 
 HEADER = SAMPLE.read_text(encoding="utf-8").splitlines()[0]
 ROWS = SAMPLE.read_text(encoding="utf-8").splitlines()[1:]
