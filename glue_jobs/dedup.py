@@ -66,7 +66,6 @@ from glue_jobs.validation import (
     check_header,
     check_input_file,
     check_utf8,
-    csv_buffer_bytes,
     find_csv_problem,
     iter_file,
     job_csv_reader,
@@ -123,13 +122,12 @@ def load_csv(engine: DuckDBEngine, path: Path, cfg: DedupConfig, table: str = "i
     source = str(path)
     header = read_header(path, cfg)
     columns = "{" + ", ".join(f"{_literal(c)}: 'VARCHAR'" for c in header) + "}"
-    buffer = csv_buffer_bytes(path.stat().st_size, engine.threads())
     try:
         with duckdb_path(path) as literal_path:
             engine.create_from_csv(
                 table, f"?, header = true, auto_detect = false, columns = {columns}, delim = ?, quote = '\"', "
-                f"escape = '\"', strict_mode = true, null_padding = false, max_line_size = {MAX_RECORD_BYTES}, "
-                f"buffer_size = {buffer}", [literal_path, cfg.delimiter])
+                f"escape = '\"', strict_mode = true, null_padding = false, max_line_size = {MAX_RECORD_BYTES}",
+                [literal_path, cfg.delimiter], path.stat().st_size)
     except Exception as e:  # duckdb.InvalidInputException and friends
         import duckdb
 

@@ -214,9 +214,10 @@ class DuckDBEngine(Engine):
         """The worker threads DuckDB runs a query on."""
         return int(self.scalar("SELECT current_setting('threads')"))
 
-    def create_from_csv(self, name: str, read_csv_args: str, params: list | None = None) -> None:
-        """Table ``name`` from ``read_csv(<read_csv_args>)``, read on every thread, or on one
-        where DuckDB's parallel reader gives up on the file.
+    def create_from_csv(self, name: str, read_csv_args: str, params: list | None, total_bytes: int) -> None:
+        """Table ``name`` from ``read_csv(<read_csv_args>)`` of files of ``total_bytes`` in all,
+        read in buffers of ``csv_buffer_bytes`` on every thread, or on one where DuckDB's
+        parallel reader gives up on the file.
 
         The parallel reader splits the file into buffers and starts a thread inside each;
         where it cannot tell how a buffer's first line starts it raises "The Parallel CSV
@@ -227,7 +228,10 @@ class DuckDBEngine(Engine):
         """
         import duckdb
 
-        sql = f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM read_csv({read_csv_args}"
+        from glue_jobs.validation import csv_buffer_bytes
+
+        buffer = csv_buffer_bytes(total_bytes, self.threads())
+        sql = f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM read_csv({read_csv_args}, buffer_size = {buffer}"
         try:
             self.con.execute(sql + ")", params or [])
         except duckdb.NotImplementedException as e:

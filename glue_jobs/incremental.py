@@ -451,9 +451,6 @@ def load_published_files(engine, files: list, where: str, table: str = "publishe
     else:
         from pathlib import Path
 
-        from glue_jobs.validation import csv_buffer_bytes
-
-        buffer = csv_buffer_bytes(sum(Path(p).stat().st_size for p in files), engine.threads())
         engine.create_from_csv(table, f"[{lits}], header = true, all_varchar = true, quote = '\"', escape = '\"', "
-                                      f"union_by_name = true, buffer_size = {buffer}")
+                                      "union_by_name = true", None, sum(Path(p).stat().st_size for p in files))
     return table

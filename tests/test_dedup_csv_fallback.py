@@ -133,7 +133,6 @@ def test_a_file_duckdbs_parallel_reader_gives_up_on_is_read_on_one_thread(tmp_pa
     on one thread, and give what Python's reader gives."""
     import duckdb
 
-    import glue_jobs.dedup as dedup
     import glue_jobs.validation as validation
     from glue_jobs.incremental import load_published_files
     from glue_jobs.validation import MAX_RECORD_BYTES
@@ -156,7 +155,6 @@ def test_a_file_duckdbs_parallel_reader_gives_up_on_is_read_on_one_thread(tmp_pa
     with pytest.raises(duckdb.NotImplementedException, match="parallel = false"):  # the precondition
         engine.create("refused", f"SELECT * FROM read_csv('{path}', all_varchar = true, buffer_size = {odd}, "
                                  f"max_line_size = {MAX_RECORD_BYTES})")
-    monkeypatch.setattr(dedup, "csv_buffer_bytes", lambda size, threads: odd)
     monkeypatch.setattr(validation, "csv_buffer_bytes", lambda size, threads: odd)
     load_csv(engine, path, load_config(SETTINGS), "t")
     load_published_files(engine, [path], str(path), "p")
