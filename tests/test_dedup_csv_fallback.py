@@ -77,21 +77,14 @@ def test_python_reader_loads_what_duckdbs_reader_loads(tmp_path, case):
     assert len(duck) > 30 and python == duck
 
 
-def test_records_split_across_the_readers_buffers_are_read_whole(tmp_path):
-    """DuckDB reads a large CSV in buffers, one thread each (``csv_buffer_bytes``). A
-    quoted field that holds line breaks, delimiters, quotes and text shaped like a whole
-    record, written across each buffer boundary, is read as Python's reader reads it,
-    by the input's reader and by the published matches' (``load_published_files``)."""
-    from glue_jobs.incremental import load_published_files
-    from glue_jobs.validation import csv_buffer_bytes
-
+def _sample_records_csv(path: Path, size: int, straddle: list[int] = ()) -> list[list[str]]:
+    """At least ``size`` bytes of the sample's records under new ids, written to ``path``;
+    at each offset of ``straddle`` a record whose quoted e-mail field (line breaks,
+    quotes, a delimiter, text shaped like whole records) is written across it.
+    Returns the records."""
     with SAMPLE.open(newline="", encoding="utf-8") as f:
         header, *sample = list(csv.reader(f))
     cid, email = header.index("c_customer_id"), header.index("c_email_address")
-    size, threads = 16 * 1024 * 1024, 2
-    buffer = csv_buffer_bytes(size, threads)
-    boundaries = [k * buffer for k in range(1, size // buffer + 1)]
-    assert len(boundaries) >= 3
     line = io.StringIO()
     w = csv.writer(line, lineterminator="\n")
 
@@ -101,29 +94,48 @@ def test_records_split_across_the_readers_buffers_are_read_whole(tmp_path):
         w.writerow(row)
         return line.getvalue().encode()
 
-    chunks, rows, straddled, i = [encoded(header)], [], 0, 0
+    chunks, rows, straddled = [encoded(header)], [], 0
     written = len(chunks[0])
     while written < size:
-        row = list(sample[i % len(sample)])
-        row[cid] = f"ID{i:09d}"
-        if straddled < len(boundaries) and written > boundaries[straddled] - 300:
+        row = list(sample[len(rows) % len(sample)])
+        row[cid] = f"ID{len(rows):09d}"
+        if straddled < len(straddle) and written > straddle[straddled] - 300:
             fake = ",".join(f'"{v}"' for v in sample[0])  # a whole record, quoted, inside one field
             row[email] = 'a "quoted", split\n' + "\n".join([fake] * 8) + "\nend"
             straddled += 1
         rows.append(row)
         chunks.append(encoded(row))
         written += len(chunks[-1])
-        i += 1
-    path = tmp_path / "big.csv"
     path.write_bytes(b"".join(chunks))
-    assert straddled == len(boundaries)
-    cfg = load_config(SETTINGS)
-    engine = DuckDBEngine(threads=threads)
-    load_csv(engine, path, cfg, "t")
+    assert straddled == len(straddle)
+    return rows
+
+
+def _assert_both_readers_read(engine: DuckDBEngine, path: Path, rows: list[list[str]]) -> None:
+    """The input's reader and the published matches' read ``path`` as Python's reader does."""
+    from glue_jobs.incremental import load_published_files
+
+    load_csv(engine, path, load_config(SETTINGS), "t")
     load_published_files(engine, [path], str(path), "p")
     expected = sorted(tuple(v or None for v in r) for r in rows)
     for table in ("t", "p"):
         assert sorted(engine.rows(f"SELECT * FROM {table}")) == expected, table
+
+
+def test_records_split_across_the_readers_buffers_are_read_whole(tmp_path):
+    """DuckDB reads a large CSV in buffers, one thread each (``csv_buffer_bytes``). A
+    quoted field that holds line breaks, delimiters, quotes and text shaped like a whole
+    record, written across each buffer boundary, is read as Python's reader reads it,
+    by the input's reader and by the published matches' (``load_published_files``)."""
+    from glue_jobs.validation import csv_buffer_bytes
+
+    size, threads = 16 * 1024 * 1024, 2
+    buffer = csv_buffer_bytes(size, threads)
+    boundaries = [k * buffer for k in range(1, size // buffer + 1)]
+    assert len(boundaries) >= 3
+    path = tmp_path / "big.csv"
+    rows = _sample_records_csv(path, size, boundaries)
+    _assert_both_readers_read(DuckDBEngine(threads=threads), path, rows)
 
 
 def test_a_file_duckdbs_parallel_reader_gives_up_on_is_read_on_one_thread(tmp_path, monkeypatch):
@@ -134,33 +146,17 @@ def test_a_file_duckdbs_parallel_reader_gives_up_on_is_read_on_one_thread(tmp_pa
     import duckdb
 
     import glue_jobs.validation as validation
-    from glue_jobs.incremental import load_published_files
     from glue_jobs.validation import MAX_RECORD_BYTES
 
-    with SAMPLE.open(newline="", encoding="utf-8") as f:
-        header, *sample = list(csv.reader(f))
-    out = io.StringIO()
-    w = csv.writer(out, lineterminator="\n")
-    w.writerow(header)
-    rows, i = [], 0
-    while out.tell() < 6 * 1024 * 1024:
-        rows.append(list(sample[i % len(sample)]))
-        rows[-1][header.index("c_customer_id")] = f"ID{i:09d}"
-        w.writerow(rows[-1])
-        i += 1
     path = tmp_path / "plain.csv"
-    path.write_text(out.getvalue(), encoding="utf-8")
+    rows = _sample_records_csv(path, 6 * 1024 * 1024)
     odd = MAX_RECORD_BYTES + 1
     engine = DuckDBEngine(threads=2)
     with pytest.raises(duckdb.NotImplementedException, match="parallel = false"):  # the precondition
         engine.create("refused", f"SELECT * FROM read_csv('{path}', all_varchar = true, buffer_size = {odd}, "
                                  f"max_line_size = {MAX_RECORD_BYTES})")
     monkeypatch.setattr(validation, "csv_buffer_bytes", lambda size, threads: odd)
-    load_csv(engine, path, load_config(SETTINGS), "t")
-    load_published_files(engine, [path], str(path), "p")
-    expected = sorted(tuple(v or None for v in r) for r in rows)
-    for table in ("t", "p"):
-        assert sorted(engine.rows(f"SELECT * FROM {table}")) == expected, table
+    _assert_both_readers_read(engine, path, rows)
 
 
 def test_csv_buffers_are_whole_mib_over_twice_the_longest_record():
