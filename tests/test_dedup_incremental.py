@@ -222,7 +222,6 @@ def test_the_standardised_cache_grows_by_one_part_per_incremental_run(parts, tmp
     the parts together are what standardising the published set afresh gives."""
     import duckdb
 
-
     base, b1, b2 = parts
     out = tmp_path / "out"
     run(base, out, SETTINGS, quiet=True, incremental=True)
