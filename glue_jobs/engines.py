@@ -202,7 +202,19 @@ class DuckDBEngine(Engine):
     def __init__(self, con=None, threads: int | None = None):
         import duckdb
 
-        self.con = con or duckdb.connect()
+        if con is None:
+            con = duckdb.connect()
+            # No automatic checkpoints: in DuckDB 2.0 a checkpoint of this in-memory
+            # database compresses every table (FSST dictionaries, on one thread), and one
+            # comes at the first commit past 16 MiB of changes, which is most statements
+            # of a big run. A write waited on it for 1.2-1.5 s in a 1M incremental run.
+            # The tables stay as written (uncompressed): at 1M, peak memory 1.60 -> 1.65
+            # GiB (full run), 1.14 -> 1.17 GiB (incremental); time 0.95-0.96 of before
+            # (medians of alternating runs, benchmarks/RESULTS.md). The database lives
+            # for one run and never reaches a file: nothing needs a checkpoint.
+            # https://duckdb.org/docs/stable/sql/statements/checkpoint (in-memory tables)
+            con.execute("SET checkpoint_threshold = '1TB'")
+        self.con = con
         if threads:
             self.con.execute(f"SET threads = {int(threads)}")
         self._api = None
