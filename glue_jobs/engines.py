@@ -3,8 +3,8 @@
 An engine runs the job's own SQL (``create``, ``create_meanwhile``, ``row``, ``scalar``, ``columns``),
 hands Splink its database API (``splink_api``), and owns the few places where
 the two SQL dialects differ, as methods, the way Splink's own ``SplinkDialect``
-classes do (``quote``, ``regexp_replace_all``, ``try_cast_int``, ``hash64``, ``key62``, ``renumber``). Code that
-builds SQL calls these methods and never tests which engine it has.
+classes do (``quote``, ``regexp_replace_all``, ``try_cast_int``, ``hash64``, ``min_by``, ``key62``,
+``renumber``). Code that builds SQL calls these methods and never tests which engine it has.
 
 No Glue imports, and nothing heavy at import time: ``duckdb``, ``splink`` and
 ``pyspark`` are imported by the engine that needs them.
@@ -46,6 +46,11 @@ class Engine:
 
     def hash64(self, exprs: list[str]) -> str:
         """A 64-bit hash of the values of ``exprs`` together (equal values, equal hash)."""
+        raise NotImplementedError
+
+    def min_by(self, value: str, keys: list[str]) -> str:
+        """Aggregate: ``value`` of the row whose ``keys`` are least, compared in order
+        (the first key, then the next on a tie; none NULL)."""
         raise NotImplementedError
 
     # -------------------------------------------------------------- tables
@@ -267,6 +272,10 @@ class DuckDBEngine(Engine):
     def hash64(self, exprs: list[str]) -> str:
         return f"hash({', '.join(exprs)})"
 
+    def min_by(self, value: str, keys: list[str]) -> str:
+        # a STRUCT compares field by field
+        return f"arg_min({value}, struct_pack({', '.join(f'k{i} := {k}' for i, k in enumerate(keys))}))"
+
     def create(self, name: str, sql: str) -> None:
         self.con.execute(f"CREATE OR REPLACE TABLE {name} AS {sql}")
 
@@ -357,6 +366,10 @@ class SparkEngine(Engine):
 
     def hash64(self, exprs: list[str]) -> str:
         return f"xxhash64({', '.join(exprs)})"  # Spark's hash() is 32-bit
+
+    def min_by(self, value: str, keys: list[str]) -> str:
+        # a struct compares field by field (Spark 3.0+)
+        return f"min_by({value}, struct({', '.join(keys)}))"
 
     def create(self, name: str, sql: str) -> None:
         df = self.spark.sql(sql)

@@ -43,6 +43,7 @@ MATCH_ID, CONFIDENCE = "match_id", "match_confidence"
 STD_CACHE, STD_CACHE_PART, STD_CACHE_INFO = "standardised.parquet", "standardised-{:06d}-{}.parquet", "standardised.json"
 PUBLISHED_COLUMNS = (MATCH_ID, CONFIDENCE)
 MATCHES_INTERNAL, SURVIVORS_INTERNAL = "__incr_matches_internal", "__incr_survivors_internal"
+CLUSTERED_INTERNAL = "__incr_clustered_internal"  # every record and its match_id, no confidence
 
 
 @dataclass
@@ -268,7 +269,12 @@ def incremental_deduplicate(engine, cfg, new_table: str, published_table: str, *
         UNION ALL
         SELECT {qcols('n')}, c.{MATCH_ID}, c.{CONFIDENCE}
         FROM (SELECT {plain} FROM __incr_new_in) n JOIN __incr_conf c ON CAST(n.{q} AS STRING) = c.unique_id""")
-    n_losers = core.survivors_and_output_views(engine, icfg, internal, MATCHES_INTERNAL, SURVIVORS_INTERNAL)
+    engine.view(CLUSTERED_INTERNAL, f"""
+        SELECT {plain}, {MATCH_ID} AS {core.INTERNAL_MATCH_ID} FROM __incr_pub_in
+        UNION ALL
+        SELECT {qcols('n')}, a.{MATCH_ID} FROM __incr_new_in n JOIN __incr_assign a ON CAST(n.{q} AS STRING) = a.unique_id""")
+    n_losers = core.survivors_and_output_views(engine, icfg, internal, MATCHES_INTERNAL, SURVIVORS_INTERNAL,
+                                               clustered=CLUSTERED_INTERNAL)
     n_clusters = n_old + n_new - n_losers
     joined, new_clusters = engine.rows(
         "SELECT sum(CASE WHEN joined THEN 1 ELSE 0 END), count(DISTINCT CASE WHEN NOT joined "

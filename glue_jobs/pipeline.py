@@ -115,11 +115,15 @@ def deduplicate(engine: Engine, cfg: DedupConfig, input_table: str, *, source: s
 
 
 def survivors_and_output_views(engine: Engine, icfg: DedupConfig, internal: dict[str, str],
-                               matches_internal: str, survivors_internal: str) -> int:
+                               matches_internal: str, survivors_internal: str,
+                               clustered: str | None = None) -> int:
     """View ``survivors_internal`` over ``matches_internal`` (the generated columns of
     ``internal``, ``INTERNAL_MATCH_ID``, ``INTERNAL_CONFIDENCE``; a table or a view), and
     the two output views (``MATCHES_TABLE``, ``SURVIVORS_TABLE``) under the input's own
-    column names. Full and incremental runs both end here.
+    column names. Full and incremental runs both end here. ``clustered``: the same
+    records with their ``INTERNAL_MATCH_ID`` and no confidence, if that is cheaper to
+    read (an incremental run's published records carry their match_id, while their
+    confidence is a join): the survivors are found and read from it.
 
     Only the ids of the records that lose (``losers_sql``) are stored: the wide
     records are read once more when the outputs are written, not copied into a
@@ -129,8 +133,9 @@ def survivors_and_output_views(engine: Engine, icfg: DedupConfig, internal: dict
     """
     icols = list(internal.values())
     losers = f"{survivors_internal}_losers"
-    engine.create(losers, losers_sql(engine, icfg, icols, matches_internal, INTERNAL_MATCH_ID))
-    engine.view(survivors_internal, survivors_sql(engine, icfg, icols, matches_internal, losers))
+    clustered = clustered or matches_internal
+    engine.create(losers, losers_sql(engine, icfg, icols, clustered, INTERNAL_MATCH_ID))
+    engine.view(survivors_internal, survivors_sql(engine, icfg, icols, clustered, losers))
     back = original_names(engine, internal)
     engine.view(MATCHES_TABLE, f"SELECT {back}, {INTERNAL_MATCH_ID} AS {MATCH_ID}, "
                 f"CAST({INTERNAL_CONFIDENCE} AS {CONFIDENCE_TYPE}) AS {CONFIDENCE} FROM {matches_internal}")
@@ -164,7 +169,7 @@ def check_records(engine: Engine, cfg: DedupConfig, table: str, source: str) -> 
     return n
 
 
-_HELPERS = ("__dedup_cluster", "__dedup_id", "__dedup_rank")
+_HELPERS = ("__dedup_cluster", "__dedup_id", "__dedup_filled", "__dedup_best")
 
 
 def losers_sql(engine: Engine, cfg: DedupConfig, cols: list[str], matches_table: str,
@@ -183,16 +188,22 @@ def losers_sql(engine: Engine, cfg: DedupConfig, cols: list[str], matches_table:
     filled = " + ".join(
         f"CASE WHEN {nullif_blank(engine, f'CAST(t.{q(c)} AS STRING)')} IS NULL THEN 0 ELSE 1 END" for c in cols)
     # Most clusters are one record, its own survivor. Only the records of the
-    # others are ranked, on three values each (id, match_id, filled count): a
-    # window over the whole wide table cost 1 s more at 1M records.
+    # others are looked at, on three values each (id, match_id, filled count): a
+    # window over the whole wide table cost 1 s more at 1M records. Each cluster's
+    # survivor is found by an aggregate (``min_by``), not by numbering its records
+    # in a window: 0.43-0.46 s instead of 0.58-0.72 s (1.1M records, 66k losers).
     return f"""
         WITH shared AS (
-          SELECT {mid} AS __dedup_cluster FROM {matches_table} GROUP BY {mid} HAVING count(*) > 1)
-        SELECT __dedup_id FROM (
-          SELECT t.{qid} AS __dedup_id, row_number() OVER (
-            PARTITION BY t.{mid} ORDER BY ({filled}) DESC, CAST(t.{qid} AS STRING) ASC) AS __dedup_rank
-          FROM {matches_table} t JOIN shared s ON t.{mid} = s.__dedup_cluster) r
-        WHERE __dedup_rank > 1"""
+          SELECT {mid} AS __dedup_cluster FROM {matches_table} GROUP BY {mid} HAVING count(*) > 1),
+        ranked AS (
+          SELECT t.{qid} AS __dedup_id, s.__dedup_cluster, ({filled}) AS __dedup_filled
+          FROM {matches_table} t JOIN shared s ON t.{mid} = s.__dedup_cluster),
+        best AS (
+          SELECT __dedup_cluster, {engine.min_by("CAST(__dedup_id AS STRING)",
+                                                 ["-__dedup_filled", "CAST(__dedup_id AS STRING)"])} AS __dedup_best
+          FROM ranked GROUP BY __dedup_cluster)
+        SELECT r.__dedup_id FROM ranked r JOIN best b ON r.__dedup_cluster = b.__dedup_cluster
+        WHERE CAST(r.__dedup_id AS STRING) <> b.__dedup_best"""
 
 
 def survivors_sql(engine: Engine, cfg: DedupConfig, cols: list[str], matches_table: str, losers_table: str) -> str:

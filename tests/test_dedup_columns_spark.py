@@ -16,7 +16,7 @@ from glue_jobs.engines import DuckDBEngine, SparkEngine
 from glue_jobs.pipeline import deduplicate
 from tests.dedup_fixtures import SETTINGS, partition, read_csv_exact
 
-AWKWARD = ["rn", "n", "select", "sized", 'say "hi"', "back`tick", "a.b", "two words", "__dedup_rank", "cluster_id"]
+AWKWARD = ["rn", "n", "select", "sized", 'say "hi"', "back`tick", "a.b", "two words", "__dedup_rank", "__dedup_best", "cluster_id"]
 
 
 @pytest.fixture(scope="module")
@@ -31,7 +31,7 @@ def awkward_csv(tmp_path_factory):
         w = csv.writer(f)
         w.writerow(AWKWARD[:5] + header + AWKWARD[5:])
         for i, r in enumerate(rows):  # values that would change a survivor's rank if they leaked in
-            w.writerow([str(i % 2), "1", "x", "", "v"] + r + [str(i), "", "z", "1", "c"])
+            w.writerow([str(i % 2), "1", "x", "", "v"] + r + [str(i), "", "z", "1", "9", "c"])
     return path
 
 

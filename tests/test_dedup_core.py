@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from benchmarks.metrics import pairwise_scores
 from glue_jobs.config import load_config
@@ -152,3 +154,36 @@ def test_job_on_its_own_output_finds_nothing_more(tmp_path):
     assert_no_customer_lost(again, tmp_path / "second")
     assert res.records_in == res.clusters == len(pd.read_csv(again, dtype=str))
     assert res.duplicates_removed == 0
+
+
+# ----------------------------------------------------------------- the survivor rule, against an oracle
+
+_VALUES = st.sampled_from([None, "", " ", "\u00a0", "\u3000 ", "x", " y ", "0", "é"])
+_IDS = st.sampled_from(["1", "2", "9", "10", "100", "a", "A", "b", "Z", "é", "01", " 1"])
+
+
+@settings(max_examples=60, deadline=None, derandomize=True)
+@given(st.lists(st.tuples(_IDS, st.sampled_from(["m1", "m2", "m3", "m4"]), st.lists(_VALUES, min_size=3, max_size=3)),
+                min_size=1, max_size=25, unique_by=lambda r: r[0]))
+def test_losers_are_every_record_but_the_most_complete_then_lowest_id_of_each_cluster(records):
+    """``losers_sql`` against the rule written in Python: per match_id, the record with the
+    most non-blank columns (blank: empty or only space separators) wins, ties to the lowest
+    id in string order ("10" < "9"); every other record of the cluster is a loser."""
+    from types import SimpleNamespace
+
+    from glue_jobs.engines import SPACES
+    from glue_jobs.pipeline import losers_sql
+
+    engine = DuckDBEngine()
+    engine.create_from_rows("t", ["id", "mid", "a", "b", "c"], [(i, m, *v) for i, m, v in records])
+    sql = losers_sql(engine, SimpleNamespace(id_column="id"), ["id", "a", "b", "c"], "t", "mid")
+    got = {r[0] for r in engine.rows(sql)}
+
+    def filled(rec):
+        return sum(1 for v in (rec[0], *rec[2]) if v is not None and v.strip(SPACES) != "")
+    expected = set()
+    for m in {r[1] for r in records}:
+        members = [r for r in records if r[1] == m]
+        best = min(members, key=lambda r: (-filled(r), r[0]))
+        expected |= {r[0] for r in members if r is not best}
+    assert got == expected

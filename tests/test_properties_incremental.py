@@ -27,7 +27,7 @@ from tests.test_properties_dedup import BASE, HEADER, RUNS, _write, column_names
 
 ID = "c_customer_id"
 # names the job's own SQL uses on either path (survivor helpers, generated names, internal columns)
-JOB_NAMES = ["__dedup_size", "__dedup_rank", "__in_0", "__in_1", "__incr_match_id", "__incr_conf", "unique_id"]
+JOB_NAMES = ["__dedup_size", "__dedup_rank", "__dedup_filled", "__dedup_best", "__in_0", "__in_1", "__incr_match_id", "__incr_conf", "unique_id"]
 names = st.one_of(st.sampled_from(JOB_NAMES), column_names)
 
 
