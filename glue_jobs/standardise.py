@@ -57,7 +57,9 @@ def _std_expressions(engine: Engine, f: Field) -> tuple[dict[str, str], dict[str
     common subexpressions across output columns, and the e-mail's regular
     expressions were most of the standardising time.)
     """
-    q = lambda role: engine.quote(f.columns[role])  # noqa: E731
+    col = lambda role: engine.quote(f.columns[role])  # noqa: E731
+    # text in its composed form first: "José" typed with a combining accent is "José"
+    q = lambda role: engine.nfc(col(role))  # noqa: E731
     ra = engine.regexp_replace_all
     p = lambda x: f"__pre_{f.name}_{x}"  # noqa: E731
     if f.kind == "name":
@@ -94,10 +96,10 @@ def _std_expressions(engine: Engine, f: Field) -> tuple[dict[str, str], dict[str
     if f.kind in ("date_parts", "date"):
         if f.kind == "date_parts":
             # "7", " 07 " and "7.0" (a spreadsheet's float) are all 7; anything else is NULL
-            d, m, y = (engine.try_cast_int(_replace_where_present(engine, engine.strip(q(r)), ".", rf"\.0*{END}", ""))
+            d, m, y = (engine.try_cast_int(_replace_where_present(engine, engine.strip(col(r)), ".", rf"\.0*{END}", ""))
                        for r in ("day", "month", "year"))
         else:
-            digits = ra(q("column"), "[^0-9]+", "")
+            digits = ra(col("column"), "[^0-9]+", "")
             pos = {"YYYYMMDD": (1, 5, 7), "YYYY-MM-DD": (1, 5, 7),
                    "DD/MM/YYYY": (5, 3, 1), "MM/DD/YYYY": (5, 1, 3)}[f.date_format]
             y, m, d = (f"CASE WHEN length({digits}) = 8 THEN {engine.try_cast_int(f'substr({digits}, {p_}, {n})')} END"
