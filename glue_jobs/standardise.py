@@ -51,11 +51,6 @@ def _replace_where_present(engine: Engine, expr: str, char: str, pattern: str, r
 DATE_KINDS = ("date_parts", "date")
 
 
-def composed_name(i: int) -> str:
-    """The name of the ``i``-th text column in its composed form (``standardise_sql``)."""
-    return f"__pre_nfc_{i}"
-
-
 def _std_expressions(engine: Engine, f: Field, composed: dict[str, str]) -> tuple[dict[str, str], dict[str, str]]:
     """Standardised column(s) for one field: ``(pre, std)``.
 
@@ -166,7 +161,7 @@ def standardise_sql(engine: Engine, cfg: DedupConfig, input_table: str) -> str:
     # each text column in its composed form, once: read three to six times by a field's
     # expressions, nfc() written into each cost 15 % more standardising time
     texts = list(dict.fromkeys(c for f in cfg.fields if f.kind not in DATE_KINDS for c in f.columns.values()))
-    composed = {c: composed_name(i) for i, c in enumerate(texts)}
+    composed = {c: f"__pre_nfc_{i}" for i, c in enumerate(texts)}
     for f in cfg.fields:
         p, e = _std_expressions(engine, f, composed)
         pre.update(p)
